@@ -1,0 +1,42 @@
+"""A writer killed with SIGKILL in the middle of replacing a video leaves the store with the old video."""
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import xarray as xr
+
+from temvp.store import create_store, labels, read_stage, write_stage
+
+WRITER = textwrap.dedent("""
+    import sys, numpy as np, xarray as xr
+    from temvp.store import write_stage
+    big = xr.DataArray(np.random.default_rng(0).integers(0, 255, (1200, 480, 480), dtype='uint8'),
+                       dims=('time', 'y', 'x'), name='frames')
+    print('writing', flush=True)
+    write_stage(sys.argv[1], 'videos', 'a', big, replace=True, chunks={'frames': (4, 480, 480)})
+    print('done', flush=True)
+""")
+
+
+def test_sigkill_during_replace_keeps_old_video(tmp_path):
+    store = create_store(tmp_path / "s.zarr")
+    old = xr.DataArray(np.full((3, 8, 8), 7, "uint8"), dims=("time", "y", "x"), name="frames")
+    write_stage(store, "videos", "a", old)
+    write_stage(store, "videos", "b", old + 1)
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(store)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    time.sleep(0.8)  # the write of ~280 MB takes a few seconds: kill it in the middle
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    staged = [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    assert staged, "the writer was killed before it started staging; the test did not exercise a crash"
+    assert labels(store) == ["a", "b"]
+    np.testing.assert_array_equal(read_stage(store, "videos", "a").frames.values, old.values)
+    np.testing.assert_array_equal(read_stage(store, "videos", "b").frames.values, old.values + 1)
+    # the whole study still opens with plain xarray, without the half-written data
+    tree = xr.open_datatree(str(store), engine="zarr", consolidated=False)
+    assert sorted(tree["videos"].children) == ["a", "b"]
+    assert tree["videos/a"].dataset.sizes["time"] == 3
