@@ -8,14 +8,14 @@ __all__ = ['LOBATO', 'WAVELENGTH', 'SIGMA', 'ABSORPTION', 'PIXEL_SIZE', 'FRAME_T
            'READ_NOISE', 'N_SCALE_FRAMES', 'SCALE_PERCENTILES', 'lobato_fe', 'ctf', 'support_columns', 'particle_atoms',
            'dyn_amplitude', 'simulate']
 
-# %% ../nbs/00_synth.ipynb #e05a3ab9
+# %% ../nbs/00_synth.ipynb #848088e3
 import math
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage
 
-# %% ../nbs/00_synth.ipynb #87bb72b3
+# %% ../nbs/00_synth.ipynb #7c0fd32e
 # Coefficients from Lobato & Van Dyck, Acta Cryst. A 70 (2014) 636-649 (electron scattering factor parametrisation),
 # as tabulated for Au, Ce and O in the project's shared data/lobato_params.json.
 LOBATO = {
@@ -56,7 +56,7 @@ def lobato_fe(element, k2):
         out += a * (2 + bk) / (1 + bk) ** 2
     return out
 
-# %% ../nbs/00_synth.ipynb #58399182
+# %% ../nbs/00_synth.ipynb #76572ff7
 WAVELENGTH = 0.01969   # electron wavelength at 300 kV, Angstrom
 SIGMA = 6.53e-4        # relativistic interaction parameter at 300 kV, rad / (V Angstrom)
 ABSORPTION = 0.05      # psi = exp((i - ABSORPTION) * SIGMA * V)
@@ -77,7 +77,7 @@ PRESETS = {
                description="single-layer Au(111) raft of 37 atoms, dynamic structure from the onset"),
 }
 
-# %% ../nbs/00_synth.ipynb #2e714f5a
+# %% ../nbs/00_synth.ipynb #2fb04633
 def ctf(k2, *, cs, defocus, aperture, focal_spread, convergence, wavelength=WAVELENGTH, edge=0.01):
     """Coherent transfer function with partial-coherence envelopes and objective aperture.
 
@@ -115,7 +115,7 @@ def ctf(k2, *, cs, defocus, aperture, focal_spread, convergence, wavelength=WAVE
     ap = 0.5 * (1 - np.tanh((k - kmax) / (edge / 2)))
     return np.exp(-1j * chi) * et * es * ap
 
-# %% ../nbs/00_synth.ipynb #268d1fa1
+# %% ../nbs/00_synth.ipynb #e44aa92d
 A_CEO2 = 5.411   # CeO2 lattice constant, Angstrom
 A_AU = 4.078     # Au lattice constant, Angstrom
 
@@ -170,7 +170,7 @@ def support_columns(width, depth, *, thickness=40.0):
     return dict(x=np.concatenate(xs), h=np.concatenate(hs), weight=np.concatenate(ws).astype(np.float64),
                 element=np.array(es))
 
-# %% ../nbs/00_synth.ipynb #4498e61e
+# %% ../nbs/00_synth.ipynb #3fc4134e
 def particle_atoms(preset="2nm", *, gap=2.4):
     """Au atom positions (x, h, z) in Angstrom of a preset's particle, centred at x = z = 0, bottom at h = `gap`.
 
@@ -209,7 +209,7 @@ def particle_atoms(preset="2nm", *, gap=2.4):
     order = np.lexsort(np.round(pos, 4).T[::-1])     # canonical atom order
     return pos[order]
 
-# %% ../nbs/00_synth.ipynb #dd4a39db
+# %% ../nbs/00_synth.ipynb #0eab841c
 DRIFT_MAX = 12.0      # Angstrom, per axis
 SIGMA_THERMAL = 0.06  # Angstrom
 SIGMA_DYN = 0.45      # Angstrom
@@ -264,7 +264,7 @@ def dyn_amplitude(t, onset, *, tau=TAU_DYN):
         return np.zeros_like(t)
     return 0.5 * (1 + np.tanh((t - onset) / (2 * tau)))   # = 1 / (1 + exp(-(t - onset) / tau))
 
-# %% ../nbs/00_synth.ipynb #fe2dfc98
+# %% ../nbs/00_synth.ipynb #b32bd3b9
 PAD = (160, 96)     # pixels of padding above (vacuum) and below (support) the field of view
 DETECTOR_BLUR = 0.7 # pixels, Gaussian sigma
 FLICKER = 0.02      # relative beam-current fluctuation
@@ -323,12 +323,14 @@ class _Imager:
         inten = img.real**2 + img.imag**2
         return ndimage.gaussian_filter(inten, DETECTOR_BLUR, mode=("nearest", "wrap"))
 
-# %% ../nbs/00_synth.ipynb #5fca478a
+# %% ../nbs/00_synth.ipynb #ca500171
 N_SCALE_FRAMES = 10            # frames used to fix the uint8 scale
 SCALE_PERCENTILES = (0.5, 99.5)
 
-def _check_args(preset, n_frames, size, dose, optics, onset):
+def _check_args(preset, n_frames, size, dose, optics, onset, seed=0):
     "Validate `simulate`'s arguments; returns (n_frames, onset)."
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed={seed!r} must be a non-negative integer")
     if preset not in PRESETS:
         raise ValueError(f"preset={preset!r} is unknown; use one of {sorted(PRESETS)}")
     if optics not in OPTICS:
@@ -371,7 +373,8 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=5000.0, optics="unco
         Frame at which the dynamic structure starts; None for the preset's default (scaled to `n_frames`),
         -1 for none. Allowed for every preset, 4nm included.
     seed : int
-        Seed of all random processes: the same seed gives the same video bit for bit.
+        Non-negative seed of all random processes: the same (preset, seed) gives the same video bit for bit
+        (the preset is mixed into the seed, so the three presets drift differently for the same seed).
     clean : bool
         Also return the noise-free intensity as `clean` (time, y, x) float32 on the frames' uint8 scale.
     progress : bool
@@ -391,10 +394,10 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=5000.0, optics="unco
     """
     from scipy.spatial.transform import Rotation
     from tqdm.auto import tqdm
-    n, onset = _check_args(preset, n_frames, size, dose, optics, onset)
+    n, onset = _check_args(preset, n_frames, size, dose, optics, onset, seed)
     ps = PIXEL_SIZE
-    rng_drift, rng_rot, rng_th, rng_dyn, rng_noise = (np.random.default_rng(s)
-                                                      for s in np.random.SeedSequence(seed).spawn(5))
+    ss = np.random.SeedSequence([int(seed), list(PRESETS).index(preset)])   # presets drift differently
+    rng_drift, rng_rot, rng_th, rng_dyn, rng_noise = (np.random.default_rng(s) for s in ss.spawn(5))
     drift = _drift(rng_drift, n) / ps                                    # (n, 2) pixels (row, col)
     flicker = 1 + FLICKER * _ar1(rng_drift, n, (), 0.9)
     wob = _ar1(rng_rot, n, (3,), 0.95, 0.6)
