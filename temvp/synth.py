@@ -8,14 +8,14 @@ __all__ = ['LOBATO', 'WAVELENGTH', 'SIGMA', 'ABSORPTION', 'PIXEL_SIZE', 'FRAME_T
            'READ_NOISE', 'N_SCALE_FRAMES', 'SCALE_PERCENTILES', 'lobato_fe', 'ctf', 'support_columns', 'particle_atoms',
            'dyn_amplitude', 'simulate']
 
-# %% ../nbs/00_synth.ipynb #848088e3
+# %% ../nbs/00_synth.ipynb #86e44ee2
 import math
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage
 
-# %% ../nbs/00_synth.ipynb #7c0fd32e
+# %% ../nbs/00_synth.ipynb #b3f70eb3
 # Coefficients from Lobato & Van Dyck, Acta Cryst. A 70 (2014) 636-649 (electron scattering factor parametrisation),
 # as tabulated for Au, Ce and O in the project's shared data/lobato_params.json.
 LOBATO = {
@@ -56,7 +56,7 @@ def lobato_fe(element, k2):
         out += a * (2 + bk) / (1 + bk) ** 2
     return out
 
-# %% ../nbs/00_synth.ipynb #76572ff7
+# %% ../nbs/00_synth.ipynb #ac64f66a
 WAVELENGTH = 0.01969   # electron wavelength at 300 kV, Angstrom
 SIGMA = 6.53e-4        # relativistic interaction parameter at 300 kV, rad / (V Angstrom)
 ABSORPTION = 0.05      # psi = exp((i - ABSORPTION) * SIGMA * V)
@@ -77,7 +77,7 @@ PRESETS = {
                description="single-layer Au(111) raft of 37 atoms, dynamic structure from the onset"),
 }
 
-# %% ../nbs/00_synth.ipynb #2fb04633
+# %% ../nbs/00_synth.ipynb #5006fa14
 def ctf(k2, *, cs, defocus, aperture, focal_spread, convergence, wavelength=WAVELENGTH, edge=0.01):
     """Coherent transfer function with partial-coherence envelopes and objective aperture.
 
@@ -115,7 +115,7 @@ def ctf(k2, *, cs, defocus, aperture, focal_spread, convergence, wavelength=WAVE
     ap = 0.5 * (1 - np.tanh((k - kmax) / (edge / 2)))
     return np.exp(-1j * chi) * et * es * ap
 
-# %% ../nbs/00_synth.ipynb #e44aa92d
+# %% ../nbs/00_synth.ipynb #cb99f55d
 A_CEO2 = 5.411   # CeO2 lattice constant, Angstrom
 A_AU = 4.078     # Au lattice constant, Angstrom
 
@@ -170,7 +170,7 @@ def support_columns(width, depth, *, thickness=40.0):
     return dict(x=np.concatenate(xs), h=np.concatenate(hs), weight=np.concatenate(ws).astype(np.float64),
                 element=np.array(es))
 
-# %% ../nbs/00_synth.ipynb #3fc4134e
+# %% ../nbs/00_synth.ipynb #a9a6f3d4
 def particle_atoms(preset="2nm", *, gap=2.4):
     """Au atom positions (x, h, z) in Angstrom of a preset's particle, centred at x = z = 0, bottom at h = `gap`.
 
@@ -209,7 +209,7 @@ def particle_atoms(preset="2nm", *, gap=2.4):
     order = np.lexsort(np.round(pos, 4).T[::-1])     # canonical atom order
     return pos[order]
 
-# %% ../nbs/00_synth.ipynb #0eab841c
+# %% ../nbs/00_synth.ipynb #4ce57345
 DRIFT_MAX = 12.0      # Angstrom, per axis
 SIGMA_THERMAL = 0.06  # Angstrom
 SIGMA_DYN = 0.45      # Angstrom
@@ -264,7 +264,7 @@ def dyn_amplitude(t, onset, *, tau=TAU_DYN):
         return np.zeros_like(t)
     return 0.5 * (1 + np.tanh((t - onset) / (2 * tau)))   # = 1 / (1 + exp(-(t - onset) / tau))
 
-# %% ../nbs/00_synth.ipynb #b32bd3b9
+# %% ../nbs/00_synth.ipynb #75f13dfa
 PAD = (160, 96)     # pixels of padding above (vacuum) and below (support) the field of view
 DETECTOR_BLUR = 0.7 # pixels, Gaussian sigma
 FLICKER = 0.02      # relative beam-current fluctuation
@@ -323,7 +323,7 @@ class _Imager:
         inten = img.real**2 + img.imag**2
         return ndimage.gaussian_filter(inten, DETECTOR_BLUR, mode=("nearest", "wrap"))
 
-# %% ../nbs/00_synth.ipynb #ca500171
+# %% ../nbs/00_synth.ipynb #3dd7b1c2
 N_SCALE_FRAMES = 10            # frames used to fix the uint8 scale
 SCALE_PERCENTILES = (0.5, 99.5)
 
