@@ -66,7 +66,7 @@ def main():
             print(f"{preset:>4} clean={clean!s:5} {dt:.4f} s/frame  ({args.frames} frames)  {verdict}")
 
     print("\n== noise on a 128x128 crop around the 2nm particle (zero mean / unit variance per crop) ==")
-    rows = [("uncorrected", 5000.0)] if args.quick else [
+    rows = [("uncorrected", 7000.0)] if args.quick else [
         ("uncorrected", 1000.0), ("uncorrected", 3000.0), ("uncorrected", 5000.0), ("uncorrected", 7000.0),
         ("uncorrected", 10000.0),
         ("corrected", 3000.0), ("corrected", 5000.0), ("corrected", 10000.0)]
@@ -74,7 +74,7 @@ def main():
           f"{'ceil SSIM':>9} {'ceil MSE':>8}")
     for optics, dose in rows:
         m = noise_metrics(dose, optics)
-        mark = "  <- default" if (optics, dose) == ("uncorrected", 5000.0) else ""
+        mark = "  <- default" if (optics, dose) == ("uncorrected", 7000.0) else ""
         print(f"{optics:>11} {dose:9.0f} {dose * PIXEL_SIZE**2:6.1f} {m['nf']:10.3f} {m['pers_mse']:9.3f} "
               f"{m['pers_ssim']:9.3f} {m['ceil_ssim']:9.3f} {m['ceil_mse']:8.3f}{mark}")
 
