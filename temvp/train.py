@@ -7,7 +7,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfi
            'save_checkpoint', 'load_checkpoint', 'check_compatible', 'forecast_loss', 'read_run', 'read_history',
            'train', 'load_model', 'predict']
 
-# %% ../nbs/08_train.ipynb #4aaed732
+# %% ../nbs/08_train.ipynb #e5c43bbc
 import json
 import math
 import os
@@ -25,7 +25,7 @@ from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .store import check_store
 
-# %% ../nbs/08_train.ipynb #68fb4b2f
+# %% ../nbs/08_train.ipynb #dc84fcfa
 CHECKPOINT_FORMAT = 1
 RUNTIME_FIELDS = ("epochs", "device", "compile", "in_memory", "checkpoint_every")
 
@@ -118,7 +118,7 @@ class TrainConfig:
             raise ValueError(f"train config has unknown keys {sorted(extra)}; it was written by another temvp version.")
         return cls(**d)
 
-# %% ../nbs/08_train.ipynb #333879ec
+# %% ../nbs/08_train.ipynb #c47677ef
 def resolve_device(device="auto"):
     """The torch device for `device` ("auto", "cpu", "cuda" or "cuda:N").
 
@@ -139,7 +139,7 @@ def resolve_device(device="auto"):
                          "machine with a GPU and a CUDA build of torch.")
     return torch.device(device)
 
-# %% ../nbs/08_train.ipynb #08b86987
+# %% ../nbs/08_train.ipynb #74e635e8
 def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
     """Positions (train, val) into `starts`, the sorted start frames of the training clips.
 
@@ -173,7 +173,7 @@ def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
                          f"{span}); lower val_fraction, set it to 0, or use kind='random'.")
     return train, val
 
-# %% ../nbs/08_train.ipynb #a4744b4f
+# %% ../nbs/08_train.ipynb #9a9a4c96
 def _atomic(path, write):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -201,7 +201,7 @@ def load_checkpoint(path, *, model_config=None, map_location="cpu"):
     -------
     dict
         The checkpoint: format, temvp_version, model_config, train_config, epoch, model, optimizer, scheduler,
-        rng, history, finished.
+        rng, history, stopped_early.
 
     Raises
     ------
@@ -256,7 +256,7 @@ def check_compatible(ck, model_config, *, name="checkpoint"):
                          f"{want['preset']!r} model: {', '.join(parts)}. Load it with its own configuration "
                          "(temvp.train.load_model(run_dir)) or train a new model.")
 
-# %% ../nbs/08_train.ipynb #52cbdea9
+# %% ../nbs/08_train.ipynb #5328cf48
 def _batch(ds, idx, device):
     import torch
     items = [ds[int(i)] for i in idx]
@@ -285,7 +285,7 @@ def _evaluate(model, ds, positions, *, n_f, batch_size, device, bf16=False):
             mse += float(((out.predictions.float() - y) ** 2).mean()) * len(x)
     return loss / len(positions), mse / len(positions)
 
-# %% ../nbs/08_train.ipynb #dc129f83
+# %% ../nbs/08_train.ipynb #26f4239b
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_mse", "val_persistence_mse", "lr", "seconds")
 
 
@@ -335,7 +335,7 @@ def read_history(run_dir):
     "The loss history of a run as a DataFrame (one row per epoch)."
     return pd.read_csv(Path(run_dir) / "history.csv")
 
-# %% ../nbs/08_train.ipynb #54235b67
+# %% ../nbs/08_train.ipynb #123a06dc
 def train(store, config, *, run_dir, resume=False, overwrite=False, progress=True, stop_after=None):
     """Train one PhyDNet on the clips of one video and strategy; return the run folder.
 
@@ -348,7 +348,8 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     run_dir : str or Path
         Run folder (created).
     resume : bool
-        Continue from the folder's last.pt (a finished run returns at once; no last.pt: start).
+        Continue from the folder's last.pt (a finished or early-stopped run returns at once; no last.pt: start).
+        A finished run resumed with more `epochs` trains on.
     overwrite : bool
         Replace a run folder holding another configuration or another run.
     progress : bool
@@ -384,7 +385,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=config.lr_patience, factor=config.lr_factor)
              if config.lr_patience is not None else None)
     gen = torch.Generator().manual_seed(config.seed)
-    hist, epoch0, finished = {c: [] for c in HISTORY_COLUMNS}, 0, False
+    hist, epoch0, stopped = {c: [] for c in HISTORY_COLUMNS}, 0, False
     if resume_from is not None:
         ck = load_checkpoint(resume_from, model_config=mcfg, map_location=device)
         model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
@@ -393,9 +394,9 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         gen.set_state(ck["rng"]["generator"]); torch.set_rng_state(ck["rng"]["torch"])
         if device.type == "cuda" and ck["rng"].get("cuda"):
             torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
-        hist, epoch0, finished = ck["history"], ck["epoch"], ck.get("finished", False)
+        hist, epoch0, stopped = ck["history"], ck["epoch"], ck.get("stopped_early", False)
     _write_history(run_dir, hist)
-    if finished or epoch0 >= config.epochs:
+    if stopped or epoch0 >= config.epochs:
         return run_dir
     persist = _persistence_mse(ds, va, config) if len(va) else math.nan
     for epoch in range(epoch0 + 1, config.epochs + 1):
@@ -414,8 +415,8 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss) * len(x)
-            bar.set_postfix(loss=f"{float(loss):.4g}")
+            total += loss.item() * len(x)
+            bar.set_postfix(loss=f"{loss.item():.4g}")
         val_loss, val_mse = (_evaluate(fmodel, ds, va, n_f=config.n_f, batch_size=config.batch_size, device=device,
                                        bf16=config.bf16) if len(va) else (math.nan, math.nan))
         train_loss = total / len(perm)
@@ -424,17 +425,17 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         row = (epoch, train_loss, val_loss, val_mse, persist, opt.param_groups[0]["lr"], time.perf_counter() - t0)
         for c, v in zip(HISTORY_COLUMNS, row):
             hist[c].append(float(v) if c != "epoch" else int(v))
-        finished = epoch == config.epochs or _early_stop(hist["val_loss"], config.early_stop)
+        stopped = _early_stop(hist["val_loss"], config.early_stop)
         ck = {"format": CHECKPOINT_FORMAT, "temvp_version": __version__, "model_config": mcfg.to_dict(),
               "train_config": asdict(config), "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
-              "scheduler": sched.state_dict() if sched is not None else None, "history": hist, "finished": finished,
+              "scheduler": sched.state_dict() if sched is not None else None, "history": hist, "stopped_early": stopped,
               "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state(),
                       "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else []}}
         save_checkpoint(run_dir / "last.pt", ck)
         if epoch % config.checkpoint_every == 0:
-            shutil.copyfile(run_dir / "last.pt", run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt")
+            _atomic(run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt", lambda p: shutil.copyfile(run_dir / "last.pt", p))
         _write_history(run_dir, hist)
-        if finished or (stop_after is not None and epoch >= stop_after):
+        if stopped or (stop_after is not None and epoch >= stop_after):
             break
     return run_dir
 
@@ -455,7 +456,7 @@ def _persistence_mse(ds, positions, config):
     x, y = _batch(ds, positions, "cpu")
     return float(((x[:, -1:] - y) ** 2).mean())
 
-# %% ../nbs/08_train.ipynb #8250dafb
+# %% ../nbs/08_train.ipynb #8365b90c
 def load_model(run_dir, *, checkpoint="last", device="cpu"):
     """The model of a run, in eval mode, and its checkpoint dict.
 
