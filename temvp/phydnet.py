@@ -7,7 +7,7 @@ __all__ = ['PRESETS', 'BLOCKS', 'BLOCK_NAMES', 'PhyDNetConfig', 'preset', 'conv_
            'branch', 'PhyCell', 'ConvLSTM', 'Forecast', 'check_frames', 'PhyDNet', 'parameter_table', 'moment_matrix',
            'kernel_moments', 'moment_targets', 'moment_loss', 'Persistence']
 
-# %% ../nbs/07_phydnet.ipynb #c4fa128a
+# %% ../nbs/07_phydnet.ipynb #1bc78710
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import NamedTuple
@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-# %% ../nbs/07_phydnet.ipynb #d2237a46
+# %% ../nbs/07_phydnet.ipynb #8f45c704
 @dataclass(frozen=True)
 class PhyDNetConfig:
     """Everything that defines a PhyDNet model (and its checkpoints).
@@ -86,7 +86,7 @@ class PhyDNetConfig:
         tup = lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
         return cls(**{k: tup(v) for k, v in d.items()})
 
-# %% ../nbs/07_phydnet.ipynb #91b46519
+# %% ../nbs/07_phydnet.ipynb #765ca0a1
 PRESETS = {
     "phydnet": PhyDNetConfig(),
     "paper": PhyDNetConfig(preset="paper", encoder=((16, 1), (32, 1), (64, 2), (64, 1), (128, 2), (128, 1)),
@@ -124,7 +124,7 @@ def _check_config(cfg):
     if bad:
         raise ValueError(f"norm_groups={cfg.norm_groups} does not divide the widths {bad}; pick a divisor.")
 
-# %% ../nbs/07_phydnet.ipynb #616ce4ad
+# %% ../nbs/07_phydnet.ipynb #60b91554
 def conv_block(cin, cout, stride, groups):
     "Conv(3x3, stride, pad 1) -> GroupNorm(groups, cout) -> LeakyReLU(0.2)."
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.GroupNorm(groups, cout), nn.LeakyReLU(0.2))
@@ -179,7 +179,7 @@ def branch(width, n, groups, up=False):
     make = upconv_block if up else conv_block
     return nn.Sequential(*[make(width, width, 1, groups) for _ in range(n)])
 
-# %% ../nbs/07_phydnet.ipynb #74dd23f7
+# %% ../nbs/07_phydnet.ipynb #f54ec315
 class PhyCell(nn.Module):
     """One PhyCell layer of width `c`; `forward(x, h) -> h_new`.
 
@@ -207,7 +207,7 @@ class PhyCell(nn.Module):
         k = torch.sigmoid(self.gate(torch.cat([x, h if self.variant == "2024" else h_tilde], 1)))
         return h_tilde + k * (x - h_tilde)
 
-# %% ../nbs/07_phydnet.ipynb #bb628f96
+# %% ../nbs/07_phydnet.ipynb #319ad11f
 class ConvLSTM(nn.Module):
     """A stack of ConvLSTM cells; `forward(x, state) -> (h_top, state)` with `state` a list of (h, c) or None."""
     def __init__(self, cin, hidden, kernel=3):
@@ -231,7 +231,7 @@ class ConvLSTM(nn.Module):
         b, _, hh, ww = like.shape
         return [(like.new_zeros(b, ch, hh, ww), like.new_zeros(b, ch, hh, ww)) for ch in self.hidden]
 
-# %% ../nbs/07_phydnet.ipynb #b6285219
+# %% ../nbs/07_phydnet.ipynb #475b7fc8
 class Forecast(NamedTuple):
     "What `forward` returns."
     predictions: torch.Tensor        # (B, n_out, 1, H, W) predicted future frames
@@ -250,7 +250,7 @@ def check_frames(inputs, factor=4, name="inputs"):
                          f"downsamples by {factor}); crop or pad them, e.g. to {fix[0]}x{fix[1]}, or pick a crop "
                          f"window that is a multiple of {factor}.")
 
-# %% ../nbs/07_phydnet.ipynb #fefcb07b
+# %% ../nbs/07_phydnet.ipynb #1f9a4841
 class PhyDNet(nn.Module):
     """PhyDNet built from a `PhyDNetConfig` (or a preset name).
 
@@ -322,7 +322,7 @@ class PhyDNet(nn.Module):
         early = torch.stack(early, 1) if early else inputs[:, :0]
         return Forecast(torch.stack(preds, 1), early)
 
-# %% ../nbs/07_phydnet.ipynb #7ed24d47
+# %% ../nbs/07_phydnet.ipynb #ac763fd2
 BLOCKS = ("E", "Ep", "Er", "phycell", "convlstm", "Dp", "Dr", "D")
 BLOCK_NAMES = {"E": "E (shared encoder)", "Ep": "Ep (physics encoder)", "Er": "Er (residual encoder)",
                "phycell": "PhyCell", "convlstm": "ConvLSTM", "Dp": "Dp (physics decoder)",
@@ -342,7 +342,7 @@ def parameter_table(model):
     rows.append(("total", sum(p.numel() for p in model.parameters() if p.requires_grad)))
     return pd.DataFrame(rows, columns=["block", "parameters"])
 
-# %% ../nbs/07_phydnet.ipynb #26d2908b
+# %% ../nbs/07_phydnet.ipynb #99e0a8de
 def moment_matrix(k=7, dtype=torch.float64):
     "M[p, a] = (a - (k - 1) / 2)^p / p!, the k x k moment matrix."
     a = torch.arange(k, dtype=dtype) - (k - 1) / 2
@@ -376,7 +376,7 @@ def moment_loss(model):
     m = kernel_moments(w.transpose(0, 1))  # (C, 49, 7, 7)
     return ((m - moment_targets(k, w.device)) ** 2).mean(dim=(1, 2, 3)).sum()
 
-# %% ../nbs/07_phydnet.ipynb #9e8ced24
+# %% ../nbs/07_phydnet.ipynb #853985c1
 class Persistence(nn.Module):
     "Repeat the last input frame; the same `forward` as `PhyDNet`."
     def forward(self, inputs, *, n_out, targets=None, teacher_forcing=False):

@@ -7,7 +7,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfi
            'save_checkpoint', 'load_checkpoint', 'check_compatible', 'forecast_loss', 'read_run', 'read_history',
            'train', 'load_model', 'predict']
 
-# %% ../nbs/08_train.ipynb #e5c43bbc
+# %% ../nbs/08_train.ipynb #0d7881d0
 import json
 import math
 import os
@@ -25,7 +25,7 @@ from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .store import check_store
 
-# %% ../nbs/08_train.ipynb #dc84fcfa
+# %% ../nbs/08_train.ipynb #fa116fdf
 CHECKPOINT_FORMAT = 1
 RUNTIME_FIELDS = ("epochs", "device", "compile", "in_memory", "checkpoint_every")
 
@@ -110,6 +110,10 @@ class TrainConfig:
         "Probability of teacher forcing a batch in `epoch` (1-based)."
         return max(0.0, self.tf_start - self.tf_decay * (epoch - 1))
 
+    def run_name(self):
+        "A folder name for this run: label, strategy, preset and split kind, e.g. '2nm_nf6_ns3_phydnet_random'."
+        return f"{self.label}_nf{self.n_f}_ns{self.n_s}_{self.preset}_{self.kind}"
+
     @classmethod
     def from_dict(cls, d):
         "A TrainConfig from a dict (e.g. config.json's 'train'); unknown keys are an error that names them."
@@ -118,7 +122,7 @@ class TrainConfig:
             raise ValueError(f"train config has unknown keys {sorted(extra)}; it was written by another temvp version.")
         return cls(**d)
 
-# %% ../nbs/08_train.ipynb #c47677ef
+# %% ../nbs/08_train.ipynb #b1acca25
 def resolve_device(device="auto"):
     """The torch device for `device` ("auto", "cpu", "cuda" or "cuda:N").
 
@@ -139,7 +143,7 @@ def resolve_device(device="auto"):
                          "machine with a GPU and a CUDA build of torch.")
     return torch.device(device)
 
-# %% ../nbs/08_train.ipynb #74e635e8
+# %% ../nbs/08_train.ipynb #3f07b240
 def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
     """Positions (train, val) into `starts`, the sorted start frames of the training clips.
 
@@ -173,7 +177,7 @@ def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
                          f"{span}); lower val_fraction, set it to 0, or use kind='random'.")
     return train, val
 
-# %% ../nbs/08_train.ipynb #9a9a4c96
+# %% ../nbs/08_train.ipynb #a2f2d39c
 def _atomic(path, write):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -256,7 +260,7 @@ def check_compatible(ck, model_config, *, name="checkpoint"):
                          f"{want['preset']!r} model: {', '.join(parts)}. Load it with its own configuration "
                          "(temvp.train.load_model(run_dir)) or train a new model.")
 
-# %% ../nbs/08_train.ipynb #5328cf48
+# %% ../nbs/08_train.ipynb #a35734f6
 def _batch(ds, idx, device):
     import torch
     items = [ds[int(i)] for i in idx]
@@ -285,7 +289,7 @@ def _evaluate(model, ds, positions, *, n_f, batch_size, device, bf16=False):
             mse += float(((out.predictions.float() - y) ** 2).mean()) * len(x)
     return loss / len(positions), mse / len(positions)
 
-# %% ../nbs/08_train.ipynb #26f4239b
+# %% ../nbs/08_train.ipynb #61395b59
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_mse", "val_persistence_mse", "lr", "seconds")
 
 
@@ -335,7 +339,7 @@ def read_history(run_dir):
     "The loss history of a run as a DataFrame (one row per epoch)."
     return pd.read_csv(Path(run_dir) / "history.csv")
 
-# %% ../nbs/08_train.ipynb #123a06dc
+# %% ../nbs/08_train.ipynb #b002caa7
 def train(store, config, *, run_dir, resume=False, overwrite=False, progress=True, stop_after=None):
     """Train one PhyDNet on the clips of one video and strategy; return the run folder.
 
@@ -456,7 +460,7 @@ def _persistence_mse(ds, positions, config):
     x, y = _batch(ds, positions, "cpu")
     return float(((x[:, -1:] - y) ** 2).mean())
 
-# %% ../nbs/08_train.ipynb #8365b90c
+# %% ../nbs/08_train.ipynb #981edc0b
 def load_model(run_dir, *, checkpoint="last", device="cpu"):
     """The model of a run, in eval mode, and its checkpoint dict.
 
