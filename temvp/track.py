@@ -6,13 +6,13 @@
 __all__ = ['particle_map', 'locate_particle', 'estimate_drift', 'aligned_mean', 'track_particle', 'set_keyframes', 'crop',
            'normalise']
 
-# %% ../nbs/03_track.ipynb #535100dc
+# %% ../nbs/03_track.ipynb #bd147434
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage as ndi
 
-# %% ../nbs/03_track.ipynb #9e1a1703
+# %% ../nbs/03_track.ipynb #497cbf06
 def _as_video(frames, name="frames"):
     "The video as a (time, y, x) DataArray; a Dataset's `frames` variable; a 3-D array wrapped with a time index."
     if isinstance(frames, xr.Dataset):
@@ -38,7 +38,7 @@ def _check_window(window, shape):
         raise ValueError(f"`window`={window} does not fit in frames of shape {tuple(shape)}; "
                          f"use window <= {min(shape)} or larger frames.")
 
-# %% ../nbs/03_track.ipynb #afcc584f
+# %% ../nbs/03_track.ipynb #4a8a2d8c
 def particle_map(frame, *, method="dark", scale=6.0):
     """Where the particle is in one frame: positive on the particle, ~0 on the vacuum and on the bare support.
 
@@ -70,7 +70,7 @@ def particle_map(frame, *, method="dark", scale=6.0):
         return energy - np.percentile(energy, 20, axis=1, keepdims=True)
     raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
 
-# %% ../nbs/03_track.ipynb #21888fe6
+# %% ../nbs/03_track.ipynb #fff36ace
 def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     """Find the particle (row, col) in one 2-D frame.
 
@@ -111,7 +111,7 @@ def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     rows, cols = np.indices(R.shape)
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
-# %% ../nbs/03_track.ipynb #f869afb8
+# %% ../nbs/03_track.ipynb #0ab8f00d
 def _tukey(n, alpha=0.2):
     "1-D Tukey (tapered cosine) window of length n."
     x = np.linspace(0.0, 1.0, n)
@@ -179,8 +179,8 @@ def _correlate(cp, K, shape):
     g = np.concatenate([np.arange(K), np.arange(-K, 0)])
     return c, g * shape[0] / (2 * K), g * shape[1] / (2 * K)
 
-# %% ../nbs/03_track.ipynb #a527fa54
-def estimate_drift(frames, *, n_ref=10, radius=10.0, bandwidth=64, progress=False):
+# %% ../nbs/03_track.ipynb #cd98ed8d
+def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, progress=False):
     """Drift of the scene in every frame, in pixels, relative to the aligned mean of the first `n_ref` frames.
 
     Parameters
@@ -190,8 +190,11 @@ def estimate_drift(frames, *, n_ref=10, radius=10.0, bandwidth=64, progress=Fals
     n_ref : int
         Number of first frames averaged (after alignment) into the reference.
     radius : float
-        Search radius (pixels) around the frame-to-frame prediction when registering to the reference; keep it
-        below half the shortest lattice period.
+        Half-width (pixels) of the search around the prediction when registering to the reference; keep it below
+        half the shortest (pseudo-)period of the lattice (~11 px for CeO2 [1-10] at 0.1656 A/px).
+    block : int
+        Frames registered together; each block is predicted from the previous block's result plus the
+        frame-to-frame steps.
     bandwidth : int
         Spatial frequencies (cycles per frame) kept in each direction.
     progress : bool
@@ -206,6 +209,12 @@ def estimate_drift(frames, *, n_ref=10, radius=10.0, bandwidth=64, progress=Fals
     T, H, W = da.shape
     if n_ref < 1:
         raise ValueError(f"`n_ref` must be >= 1, got {n_ref}.")
+    if block < 1 or not radius > 0:
+        raise ValueError(f"`block` must be >= 1 and `radius` > 0, got block={block}, radius={radius}.")
+    if np.issubdtype(da.dtype, np.floating):
+        bad = np.flatnonzero(~np.isfinite(da.values).all(axis=(1, 2)))
+        if len(bad):
+            raise ValueError(f"`frames` has NaN/inf in frames {bad[:20].tolist()}; repair or drop them first.")
     K = int(min(bandwidth, H // 2, W // 2))
     S = _spectra(da.data, K, progress=progress)
     ky, kx = _freqs(K)
@@ -219,20 +228,15 @@ def estimate_drift(frames, *, n_ref=10, radius=10.0, bandwidth=64, progress=Fals
     n = min(n_ref, T)  # 2) reference: aligned mean of the first frames
     ph = np.exp(2j * np.pi * (chain[:n, 0, None, None] * ky[:, None] / H + chain[:n, 1, None, None] * kx / W))
     cp = _cross(S, (S[:n] * ph).mean(0).astype(np.complex64)[None], K)
-    c, gy, gx = _correlate(cp, K, (H, W))
-    near = np.empty((T, 2))
-    prev = chain[0]
-    for t in range(T):  # coarse peak near the prediction; the prediction is re-anchored every frame
-        pred = prev + step[t]
-        dy = (gy - pred[0]) ** 2; dx = (gx - pred[1]) ** 2
-        ct = np.where(dy[:, None] + dx[None, :] <= radius ** 2, c[t], -np.inf)
-        iy, ix = np.unravel_index(np.argmax(ct), ct.shape)
-        near[t] = prev = (gy[iy], gx[ix]) if np.isfinite(ct[iy, ix]) else pred
-    ys, xs = _refine(cp, near[:, 0], near[:, 1], (H, W), K, half=max(gy[1], gx[1]))
-    return xr.DataArray(np.stack([ys, xs], 1), dims=("time", "axis"),
+    est = np.empty((T, 2))
+    for b0 in range(0, T, block):  # predict a block from the previous block's result plus the steps
+        b1 = min(b0 + block, T)
+        pred = chain[b0:b1] if b0 == 0 else est[b0 - 1] + chain[b0:b1] - chain[b0 - 1]
+        est[b0:b1] = np.stack(_refine(cp[b0:b1], pred[:, 0], pred[:, 1], (H, W), K, half=radius, n=13), 1)
+    return xr.DataArray(est, dims=("time", "axis"),
                         coords={"time": da["time"].values, "axis": ["row", "col"]}, name="drift")
 
-# %% ../nbs/03_track.ipynb #dd892cf0
+# %% ../nbs/03_track.ipynb #bdae2cf4
 def _clamp(centres, window, shape):
     "Move (T, 2) centres so that a `window` placed at the rounded centre fits in `shape`; return (centres, moved)."
     lo = np.array([window // 2, window // 2], float)
@@ -261,7 +265,7 @@ def aligned_mean(frames, drift, *, n=None):
         acc += ndi.shift(np.asarray(da[t], np.float32), -d[t], order=1, mode="nearest")
     return (acc / n).astype(np.float32)
 
-# %% ../nbs/03_track.ipynb #97e12326
+# %% ../nbs/03_track.ipynb #4b109fde
 def track_particle(frames, *, window=128, smooth=1.0, start=None, n_ref=10, progress=False):
     """Track the particle through a drifting video: one window centre per frame.
 
@@ -314,7 +318,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, n_ref=10, prog
     extra = {"seconds": da["seconds"]} if "seconds" in da.coords else None
     return _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method, extra)
 
-# %% ../nbs/03_track.ipynb #8ea46a5b
+# %% ../nbs/03_track.ipynb #059a24ab
 def set_keyframes(track, keyframes, *, frame_shape):
     """Override the track at key frames and interpolate the correction in between.
 
@@ -370,7 +374,7 @@ def set_keyframes(track, keyframes, *, frame_shape):
     out.attrs["method"] = track.attrs.get("method", "") .split(" + manual")[0] + f" + manual key frames ({len(kt)})"
     return out
 
-# %% ../nbs/03_track.ipynb #45d92cb8
+# %% ../nbs/03_track.ipynb #a1d9f852
 def crop(frames, track):
     """Cut the track's window out of every frame.
 
@@ -413,7 +417,7 @@ def crop(frames, track):
     return xr.DataArray(out, dims=("time", "cy", "cx"), coords=coords, name="crops",
                         attrs={**da.attrs, "window": window})
 
-# %% ../nbs/03_track.ipynb #f5b0d575
+# %% ../nbs/03_track.ipynb #0571d5fa
 def normalise(crops):
     """Crops as float32 with zero mean and unit variance over the whole video.
 
