@@ -6,7 +6,7 @@
 __all__ = ['synth_to_store', 'ingest_to_store', 'track_to_store', 'track_error', 'summary', 'default_recipe', 'load_recipe',
            'demo']
 
-# %% ../nbs/05_pipeline.ipynb #d49f16aa
+# %% ../nbs/05_pipeline.ipynb #97fbf305
 import json
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import xarray as xr
 from .clips import STUDY_NF, STUDY_NS, clip_counts, write_clips
 from .store import check_store, create_store, has, labels, read_stage, write_stage
 
-# %% ../nbs/05_pipeline.ipynb #56cd3b69
+# %% ../nbs/05_pipeline.ipynb #d09a35f6
 def _frame_chunks(shape):
     "Zarr chunks of about 2 MB along time for a (time, y, x) video."
     t, h, w = shape
@@ -76,7 +76,7 @@ def ingest_to_store(store, path, *, label=None, fmt=None, replace=False, progres
     write_stage(store, "videos", label, frames, replace=replace, chunks={"frames": _frame_chunks(frames.shape)})
     return frames
 
-# %% ../nbs/05_pipeline.ipynb #e49d7d0c
+# %% ../nbs/05_pipeline.ipynb #9d5a11fa
 def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyframes=True, progress=False):
     """Track the particle, crop and normalise videos of the store (all videos by default).
 
@@ -127,7 +127,7 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
         out[name] = trk
     return out
 
-# %% ../nbs/05_pipeline.ipynb #8c6743d7
+# %% ../nbs/05_pipeline.ipynb #6158fbde
 def track_error(store, label):
     """Distance in pixels between the tracked window centre and the simulator's true particle centre.
 
@@ -139,7 +139,7 @@ def track_error(store, label):
     trk = read_stage(store, "tracks", label).track
     return np.hypot(*(trk - video.true_centre).transpose("axis", "time")).rename("track_error").load()
 
-# %% ../nbs/05_pipeline.ipynb #fd899468
+# %% ../nbs/05_pipeline.ipynb #1418036f
 def summary(store):
     """A text summary of a store: videos, tracks, crops and clip counts per strategy (Figure S2)."""
     store = check_store(store)
@@ -175,15 +175,16 @@ def summary(store):
     if clip_names:
         counts = clip_counts({k: n_frames[k] for k in clip_names if k in n_frames})
         lines.append("  clip counts, Figure S2 (rows n_f, columns n_s):")
-        for name in counts.size.values:
+        for name in counts["size"].values:
             lines.append(f"    {name}:")
             lines += ["      " + r for r in counts.sel(size=name).to_pandas().to_string().splitlines()]
     return "\n".join(lines)
 
-# %% ../nbs/05_pipeline.ipynb #b41a2821
+# %% ../nbs/05_pipeline.ipynb #4d31ccde
 def default_recipe():
     "Path of the bundled demo recipe (`data/demo.json` of the temvp checkout)."
-    path = Path(__file__).resolve().parents[1] / "data" / "demo.json"
+    import temvp
+    path = Path(temvp.__file__).resolve().parents[1] / "data" / "demo.json"
     if not path.exists():
         raise FileNotFoundError(f"the bundled recipe {path} is missing (temvp was installed without its data/ "
                                 "folder); pass recipe= (--recipe PATH) with a JSON recipe like data/demo.json.")
@@ -233,10 +234,8 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, replace=Fals
     store = create_store(out / rec.get("store", "study.zarr"))
     for v in rec["videos"]:
         opts = {k: v[k] for k in ("n_frames", "seed", "dose", "optics", "onset", "size") if k in v}
-        if n_frames:
+        if n_frames:  # the simulator scales its default onset to the new length
             opts["n_frames"] = n_frames
-            if v.get("onset") is None and "onset" in opts:
-                del opts["onset"]
         if size:
             opts["size"] = size
         label = v.get("label", v["preset"])

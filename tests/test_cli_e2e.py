@@ -30,7 +30,7 @@ def test_demo_small(tmp_path):
     tree = xr.open_datatree(store, engine="zarr")  # plain xarray, no temvp
     assert sorted(tree["crops"].children) == ["2nm", "4nm", "SL"]
     crops = xr.open_zarr(store, group="crops/2nm").crops
-    assert crops.shape == (48, 64, 64) and crops.dtype == np.float32
+    assert crops.shape == (48, 128, 128) and crops.dtype == np.float32
     assert abs(float(crops.mean())) < 1e-3 and abs(float(crops.std()) - 1) < 1e-3
     clips = xr.open_zarr(store, group="clips/SL")
     assert set(clips.n_f.values) == {4, 6}
