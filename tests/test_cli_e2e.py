@@ -27,12 +27,12 @@ def test_demo_small(tmp_path):
     p = run("demo", "--out", tmp_path, "--frames", "48", "--size", "256")
     assert "clip counts, Figure S2" in p.stdout
     store = tmp_path / "study.zarr"
-    tree = xr.open_datatree(store, engine="zarr")  # plain xarray, no temvp
+    tree = xr.open_datatree(store, engine="zarr", consolidated=False)  # plain xarray, no temvp
     assert sorted(tree["crops"].children) == ["2nm", "4nm", "SL"]
-    crops = xr.open_zarr(store, group="crops/2nm").crops
+    crops = xr.open_zarr(store, group="crops/2nm", consolidated=False).crops
     assert crops.shape == (48, 128, 128) and crops.dtype == np.float32
     assert abs(float(crops.mean())) < 1e-3 and abs(float(crops.std()) - 1) < 1e-3
-    clips = xr.open_zarr(store, group="clips/SL")
+    clips = xr.open_zarr(store, group="clips/SL", consolidated=False)
     assert set(clips.n_f.values) == {4, 6}
     # a second run keeps the videos and is quick
     p2 = run("demo", "--out", tmp_path, "--frames", "48", "--size", "256")
@@ -49,7 +49,7 @@ def test_ingest_then_track(tmp_path):
     bad = run("ingest", tmp_path / "movie.tif", "--store", store, "--label", "mine", ok=False)
     assert bad.returncode == 2 and "--replace" in bad.stderr
     run("track", store, "--window", "64")
-    trk = xr.open_zarr(store, group="tracks/mine")
+    trk = xr.open_zarr(store, group="tracks/mine", consolidated=False)
     err = np.hypot(*(trk.track.values - video.true_centre.values).T)
     assert np.median(err) < 3
 
