@@ -6,13 +6,13 @@
 __all__ = ['particle_map', 'locate_particle', 'estimate_drift', 'aligned_mean', 'track_particle', 'set_keyframes', 'crop',
            'normalise']
 
-# %% ../nbs/03_track.ipynb #bd147434
+# %% ../nbs/03_track.ipynb #0d9502c3
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage as ndi
 
-# %% ../nbs/03_track.ipynb #497cbf06
+# %% ../nbs/03_track.ipynb #accd6b5c
 def _as_video(frames, name="frames"):
     "The video as a (time, y, x) DataArray; a Dataset's `frames` variable; a 3-D array wrapped with a time index."
     if isinstance(frames, xr.Dataset):
@@ -38,7 +38,7 @@ def _check_window(window, shape):
         raise ValueError(f"`window`={window} does not fit in frames of shape {tuple(shape)}; "
                          f"use window <= {min(shape)} or larger frames.")
 
-# %% ../nbs/03_track.ipynb #4a8a2d8c
+# %% ../nbs/03_track.ipynb #31beffdd
 def particle_map(frame, *, method="dark", scale=6.0):
     """Where the particle is in one frame: positive on the particle, ~0 on the vacuum and on the bare support.
 
@@ -48,6 +48,8 @@ def particle_map(frame, *, method="dark", scale=6.0):
     method : str
         "dark": low-passed darkness (mass-thickness and aperture contrast) below each row's 80th percentile;
         "texture": local band-pass energy (sigmas 1.5 and 6 px) above each row's 20th percentile.
+        Each column's median is then subtracted too (illumination gradients); the particle must cover less
+        than half of the rows and of the columns.
     scale : float
         Gaussian sigma (pixels) of the low-pass (or of the energy averaging).
 
@@ -63,14 +65,16 @@ def particle_map(frame, *, method="dark", scale=6.0):
     img = np.asarray(frame, dtype=np.float32)
     if method == "dark":
         low = ndi.gaussian_filter(img, scale)
-        return np.percentile(low, 80, axis=1, keepdims=True) - low
-    if method == "texture":
+        out = np.percentile(low, 80, axis=1, keepdims=True) - low
+    elif method == "texture":
         bp = ndi.gaussian_filter(img, 1.5) - ndi.gaussian_filter(img, 6.0)
         energy = ndi.gaussian_filter(bp * bp, scale)
-        return energy - np.percentile(energy, 20, axis=1, keepdims=True)
-    raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
+        out = energy - np.percentile(energy, 20, axis=1, keepdims=True)
+    else:
+        raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
+    return out - np.median(out, axis=0, keepdims=True)  # and a left-right illumination gradient
 
-# %% ../nbs/03_track.ipynb #fff36ace
+# %% ../nbs/03_track.ipynb #5ce78071
 def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     """Find the particle (row, col) in one 2-D frame.
 
@@ -111,7 +115,7 @@ def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     rows, cols = np.indices(R.shape)
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
-# %% ../nbs/03_track.ipynb #0ab8f00d
+# %% ../nbs/03_track.ipynb #32517d18
 def _tukey(n, alpha=0.2):
     "1-D Tukey (tapered cosine) window of length n."
     x = np.linspace(0.0, 1.0, n)
@@ -179,7 +183,7 @@ def _correlate(cp, K, shape):
     g = np.concatenate([np.arange(K), np.arange(-K, 0)])
     return c, g * shape[0] / (2 * K), g * shape[1] / (2 * K)
 
-# %% ../nbs/03_track.ipynb #cd98ed8d
+# %% ../nbs/03_track.ipynb #a335a844
 def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, progress=False):
     """Drift of the scene in every frame, in pixels, relative to the aligned mean of the first `n_ref` frames.
 
@@ -236,7 +240,7 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, prog
     return xr.DataArray(est, dims=("time", "axis"),
                         coords={"time": da["time"].values, "axis": ["row", "col"]}, name="drift")
 
-# %% ../nbs/03_track.ipynb #bdae2cf4
+# %% ../nbs/03_track.ipynb #77b03fbb
 def _clamp(centres, window, shape):
     "Move (T, 2) centres so that a `window` placed at the rounded centre fits in `shape`; return (centres, moved)."
     lo = np.array([window // 2, window // 2], float)
@@ -265,8 +269,8 @@ def aligned_mean(frames, drift, *, n=None):
         acc += ndi.shift(np.asarray(da[t], np.float32), -d[t], order=1, mode="nearest")
     return (acc / n).astype(np.float32)
 
-# %% ../nbs/03_track.ipynb #4b109fde
-def track_particle(frames, *, window=128, smooth=1.0, start=None, n_ref=10, progress=False):
+# %% ../nbs/03_track.ipynb #b1985b3b
+def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark", n_ref=10, progress=False):
     """Track the particle through a drifting video: one window centre per frame.
 
     Parameters
@@ -278,7 +282,9 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, n_ref=10, prog
     smooth : float
         Gaussian sigma (frames) applied to the measured drift; 0 for none.
     start : tuple of float, optional
-        (row, col) of the particle in the first frames, if `locate_particle` should not be used.
+        (row, col) of the particle in frame 0, if `locate_particle` should not be used.
+    locate : str
+        `method` of `locate_particle` ("dark" or "texture") when `start` is not given.
     n_ref : int
         First frames averaged (after alignment) for the drift reference and to locate the particle.
     progress : bool
@@ -302,7 +308,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, n_ref=10, prog
         raise ValueError(f"`smooth` must be a finite number of frames >= 0, got {smooth!r}.")
     drift = estimate_drift(da, n_ref=n_ref, progress=progress).values
     if start is None:
-        start = locate_particle(aligned_mean(da, drift, n=n_ref))
+        start = locate_particle(aligned_mean(da, drift, n=n_ref), method=locate)
         how = "located on the aligned mean of the first frames"
     else:
         start = tuple(float(v) for v in start)
@@ -318,7 +324,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, n_ref=10, prog
     extra = {"seconds": da["seconds"]} if "seconds" in da.coords else None
     return _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method, extra)
 
-# %% ../nbs/03_track.ipynb #059a24ab
+# %% ../nbs/03_track.ipynb #0d8ef176
 def set_keyframes(track, keyframes, *, frame_shape):
     """Override the track at key frames and interpolate the correction in between.
 
@@ -374,7 +380,7 @@ def set_keyframes(track, keyframes, *, frame_shape):
     out.attrs["method"] = track.attrs.get("method", "") .split(" + manual")[0] + f" + manual key frames ({len(kt)})"
     return out
 
-# %% ../nbs/03_track.ipynb #a1d9f852
+# %% ../nbs/03_track.ipynb #dbe22c98
 def crop(frames, track):
     """Cut the track's window out of every frame.
 
@@ -417,7 +423,7 @@ def crop(frames, track):
     return xr.DataArray(out, dims=("time", "cy", "cx"), coords=coords, name="crops",
                         attrs={**da.attrs, "window": window})
 
-# %% ../nbs/03_track.ipynb #0571d5fa
+# %% ../nbs/03_track.ipynb #9a7874a1
 def normalise(crops):
     """Crops as float32 with zero mean and unit variance over the whole video.
 
