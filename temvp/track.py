@@ -6,13 +6,13 @@
 __all__ = ['particle_map', 'locate_particle', 'estimate_drift', 'aligned_mean', 'track_particle', 'set_keyframes', 'crop',
            'normalise']
 
-# %% ../nbs/03_track.ipynb #0d9502c3
+# %% ../nbs/03_track.ipynb #3388dc9c
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage as ndi
 
-# %% ../nbs/03_track.ipynb #accd6b5c
+# %% ../nbs/03_track.ipynb #702bec5d
 def _as_video(frames, name="frames"):
     "The video as a (time, y, x) DataArray; a Dataset's `frames` variable; a 3-D array wrapped with a time index."
     if isinstance(frames, xr.Dataset):
@@ -38,7 +38,7 @@ def _check_window(window, shape):
         raise ValueError(f"`window`={window} does not fit in frames of shape {tuple(shape)}; "
                          f"use window <= {min(shape)} or larger frames.")
 
-# %% ../nbs/03_track.ipynb #31beffdd
+# %% ../nbs/03_track.ipynb #6d6bb7fe
 def particle_map(frame, *, method="dark", scale=6.0):
     """Where the particle is in one frame: positive on the particle, ~0 on the vacuum and on the bare support.
 
@@ -74,7 +74,7 @@ def particle_map(frame, *, method="dark", scale=6.0):
         raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
     return out - np.median(out, axis=0, keepdims=True)  # and a left-right illumination gradient
 
-# %% ../nbs/03_track.ipynb #5ce78071
+# %% ../nbs/03_track.ipynb #c70c7fc9
 def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     """Find the particle (row, col) in one 2-D frame.
 
@@ -115,7 +115,7 @@ def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     rows, cols = np.indices(R.shape)
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
-# %% ../nbs/03_track.ipynb #32517d18
+# %% ../nbs/03_track.ipynb #a159b753
 def _tukey(n, alpha=0.2):
     "1-D Tukey (tapered cosine) window of length n."
     x = np.linspace(0.0, 1.0, n)
@@ -137,11 +137,11 @@ def _spectra(frames, K, *, chunk=64, progress=False):
     Wk = sfft.rfft2(win)
     Wk = np.concatenate([Wk[:K, :K + 1], Wk[H - K:, :K + 1]])
     out = np.empty((T, 2 * K, K + 1), np.complex64)
-    starts = range(0, T, chunk)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
-        starts = tqdm(starts, desc="drift", unit_scale=chunk)
-    for i in starts:
+        bar = tqdm(total=T, desc="drift", unit="frame")
+    for i in range(0, T, chunk):
         f = np.asarray(frames[i:i + chunk])
         A = sfft.rfft(np.multiply(f, win, dtype=np.float32), axis=2, workers=-1)[:, :, :K + 1]
         A = sfft.fft(A, axis=1, workers=-1)  # only the kept columns
@@ -149,6 +149,10 @@ def _spectra(frames, K, *, chunk=64, progress=False):
         out[i:i + chunk, :K] = A[:, :K]
         out[i:i + chunk, K:] = A[:, H - K:]
         out[i:i + chunk] -= (m * Wk).astype(np.complex64)  # remove the windowed mean
+        if bar is not None:
+            bar.update(len(f))
+    if bar is not None:
+        bar.close()
     return out
 
 def _cross(A, B, K, power=0.5, kmin=2.0):
@@ -183,7 +187,7 @@ def _correlate(cp, K, shape):
     g = np.concatenate([np.arange(K), np.arange(-K, 0)])
     return c, g * shape[0] / (2 * K), g * shape[1] / (2 * K)
 
-# %% ../nbs/03_track.ipynb #a335a844
+# %% ../nbs/03_track.ipynb #25edb5c6
 def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, progress=False):
     """Drift of the scene in every frame, in pixels, relative to the aligned mean of the first `n_ref` frames.
 
@@ -240,7 +244,7 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, prog
     return xr.DataArray(est, dims=("time", "axis"),
                         coords={"time": da["time"].values, "axis": ["row", "col"]}, name="drift")
 
-# %% ../nbs/03_track.ipynb #77b03fbb
+# %% ../nbs/03_track.ipynb #135c3bce
 def _clamp(centres, window, shape):
     "Move (T, 2) centres so that a `window` placed at the rounded centre fits in `shape`; return (centres, moved)."
     lo = np.array([window // 2, window // 2], float)
@@ -269,7 +273,7 @@ def aligned_mean(frames, drift, *, n=None):
         acc += ndi.shift(np.asarray(da[t], np.float32), -d[t], order=1, mode="nearest")
     return (acc / n).astype(np.float32)
 
-# %% ../nbs/03_track.ipynb #b1985b3b
+# %% ../nbs/03_track.ipynb #d0f4a7f2
 def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark", n_ref=10, progress=False):
     """Track the particle through a drifting video: one window centre per frame.
 
@@ -324,7 +328,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark",
     extra = {"seconds": da["seconds"]} if "seconds" in da.coords else None
     return _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method, extra)
 
-# %% ../nbs/03_track.ipynb #0d8ef176
+# %% ../nbs/03_track.ipynb #5874f3aa
 def set_keyframes(track, keyframes, *, frame_shape):
     """Override the track at key frames and interpolate the correction in between.
 
@@ -380,7 +384,7 @@ def set_keyframes(track, keyframes, *, frame_shape):
     out.attrs["method"] = track.attrs.get("method", "") .split(" + manual")[0] + f" + manual key frames ({len(kt)})"
     return out
 
-# %% ../nbs/03_track.ipynb #dbe22c98
+# %% ../nbs/03_track.ipynb #c32b16a7
 def crop(frames, track):
     """Cut the track's window out of every frame.
 
@@ -423,7 +427,7 @@ def crop(frames, track):
     return xr.DataArray(out, dims=("time", "cy", "cx"), coords=coords, name="crops",
                         attrs={**da.attrs, "window": window})
 
-# %% ../nbs/03_track.ipynb #9a7874a1
+# %% ../nbs/03_track.ipynb #32566ef7
 def normalise(crops):
     """Crops as float32 with zero mean and unit variance over the whole video.
 
