@@ -7,7 +7,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfi
            'save_checkpoint', 'load_checkpoint', 'check_compatible', 'forecast_loss', 'read_run', 'read_history',
            'train', 'load_model', 'predict']
 
-# %% ../nbs/08_train.ipynb #0d7881d0
+# %% ../nbs/08_train.ipynb #d58aa242
 import json
 import math
 import os
@@ -25,7 +25,7 @@ from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .store import check_store
 
-# %% ../nbs/08_train.ipynb #fa116fdf
+# %% ../nbs/08_train.ipynb #45f70711
 CHECKPOINT_FORMAT = 1
 RUNTIME_FIELDS = ("epochs", "device", "compile", "in_memory", "checkpoint_every")
 
@@ -122,7 +122,7 @@ class TrainConfig:
             raise ValueError(f"train config has unknown keys {sorted(extra)}; it was written by another temvp version.")
         return cls(**d)
 
-# %% ../nbs/08_train.ipynb #b1acca25
+# %% ../nbs/08_train.ipynb #852c86e5
 def resolve_device(device="auto"):
     """The torch device for `device` ("auto", "cpu", "cuda" or "cuda:N").
 
@@ -141,9 +141,11 @@ def resolve_device(device="auto"):
         raise ValueError(f"device={device!r} but torch {torch.__version__} sees no CUDA GPU "
                          f"(CUDA build: {torch.version.cuda}); use device='cpu' or 'auto' (--device cpu), or run on a "
                          "machine with a GPU and a CUDA build of torch.")
+    if device == "cuda" and "LOCAL_RANK" in os.environ:  # under torchrun: one GPU per process
+        device = f"cuda:{os.environ['LOCAL_RANK']}"
     return torch.device(device)
 
-# %% ../nbs/08_train.ipynb #3f07b240
+# %% ../nbs/08_train.ipynb #db72c559
 def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
     """Positions (train, val) into `starts`, the sorted start frames of the training clips.
 
@@ -177,7 +179,7 @@ def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
                          f"{span}); lower val_fraction, set it to 0, or use kind='random'.")
     return train, val
 
-# %% ../nbs/08_train.ipynb #a2f2d39c
+# %% ../nbs/08_train.ipynb #df62438e
 def _atomic(path, write):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -260,7 +262,7 @@ def check_compatible(ck, model_config, *, name="checkpoint"):
                          f"{want['preset']!r} model: {', '.join(parts)}. Load it with its own configuration "
                          "(temvp.train.load_model(run_dir)) or train a new model.")
 
-# %% ../nbs/08_train.ipynb #a35734f6
+# %% ../nbs/08_train.ipynb #ca123566
 def _batch(ds, idx, device):
     import torch
     items = [ds[int(i)] for i in idx]
@@ -289,7 +291,7 @@ def _evaluate(model, ds, positions, *, n_f, batch_size, device, bf16=False):
             mse += float(((out.predictions.float() - y) ** 2).mean()) * len(x)
     return loss / len(positions), mse / len(positions)
 
-# %% ../nbs/08_train.ipynb #61395b59
+# %% ../nbs/08_train.ipynb #77e2b147
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_mse", "val_persistence_mse", "lr", "seconds")
 
 
@@ -339,7 +341,7 @@ def read_history(run_dir):
     "The loss history of a run as a DataFrame (one row per epoch)."
     return pd.read_csv(Path(run_dir) / "history.csv")
 
-# %% ../nbs/08_train.ipynb #b002caa7
+# %% ../nbs/08_train.ipynb #2161d793
 def train(store, config, *, run_dir, resume=False, overwrite=False, progress=True, stop_after=None):
     """Train one PhyDNet on the clips of one video and strategy; return the run folder.
 
@@ -371,6 +373,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     from temvp.phydnet import PhyDNet, check_frames, moment_loss
     store, run_dir = check_store(store), Path(run_dir)
     device = resolve_device(config.device)
+    rank, world = _distributed(device)
     mcfg = config.model_config()
     ds = ClipDataset(store, config.label, n_f=config.n_f, n_s=config.n_s, split="train", kind=config.kind,
                      in_memory=config.in_memory)
@@ -380,11 +383,15 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     check_frames(ds[0][0][None], mcfg.factor, name=f"crops of {config.label!r}")
     tr, va = split_validation(ds.starts, fraction=config.val_fraction, seed=config.seed, kind=config.kind,
                               span=clip_span(config.n_f, config.n_s))
-    resume_from = _prepare_run(run_dir, _record(store, config), resume=resume, overwrite=overwrite)
+    resume_from = _on_rank0(rank, world, lambda: _prepare_run(run_dir, _record(store, config), resume=resume,
+                                                              overwrite=overwrite))
 
     torch.manual_seed(config.seed)
     model = PhyDNet(mcfg).to(device)
     fmodel = torch.compile(model) if config.compile else model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        fmodel = DistributedDataParallel(fmodel, device_ids=[device.index] if device.type == "cuda" else None)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=config.lr_patience, factor=config.lr_factor)
              if config.lr_patience is not None else None)
@@ -399,7 +406,8 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         if device.type == "cuda" and ck["rng"].get("cuda"):
             torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
         hist, epoch0, stopped = ck["history"], ck["epoch"], ck.get("stopped_early", False)
-    _write_history(run_dir, hist)
+    if rank == 0:
+        _write_history(run_dir, hist)
     if stopped or epoch0 >= config.epochs:
         return run_dir
     persist = _persistence_mse(ds, va, config) if len(va) else math.nan
@@ -409,18 +417,24 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         model.train()
         total = 0.0
         bar = tqdm(range(0, len(perm), config.batch_size), desc=f"epoch {epoch}/{config.epochs}", leave=False,
-                   disable=not progress)
+                   disable=not progress or rank > 0)
         for b in bar:
-            x, y = _batch(ds, perm[b:b + config.batch_size], device)
+            glob = perm[b:b + config.batch_size]
+            local = glob[rank::world]  # this process's share of the global batch
+            x, y = _batch(ds, local if len(local) else glob[:1], device)
             tf = bool(torch.rand((), generator=gen) < p_tf)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
                 out = fmodel(x, n_out=config.n_f, targets=y, teacher_forcing=tf)
-            loss = forecast_loss(out, x, y) + moment_loss(model).float()
+            step_loss, moment = forecast_loss(out, x, y), moment_loss(model).float()
+            # weighted so that the average of the processes' gradients is the gradient of the global batch mean
+            weight = len(local) * world / len(glob)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (weight * step_loss + moment).backward()
             opt.step()
-            total += loss.item() * len(x)
-            bar.set_postfix(loss=f"{loss.item():.4g}")
+            total += (step_loss + moment).item() * len(local)
+            bar.set_postfix(loss=f"{(step_loss + moment).item():.4g}")
+        if world > 1:
+            total = _all_sum(total, device)
         val_loss, val_mse = (_evaluate(fmodel, ds, va, n_f=config.n_f, batch_size=config.batch_size, device=device,
                                        bf16=config.bf16) if len(va) else (math.nan, math.nan))
         train_loss = total / len(perm)
@@ -435,13 +449,52 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
               "scheduler": sched.state_dict() if sched is not None else None, "history": hist, "stopped_early": stopped,
               "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state(),
                       "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else []}}
-        save_checkpoint(run_dir / "last.pt", ck)
-        if epoch % config.checkpoint_every == 0:
-            _atomic(run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt", lambda p: shutil.copyfile(run_dir / "last.pt", p))
-        _write_history(run_dir, hist)
+        if rank == 0:
+            save_checkpoint(run_dir / "last.pt", ck)
+            if epoch % config.checkpoint_every == 0:
+                _atomic(run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt",
+                        lambda p: shutil.copyfile(run_dir / "last.pt", p))
+            _write_history(run_dir, hist)
         if stopped or (stop_after is not None and epoch >= stop_after):
             break
     return run_dir
+
+
+def _distributed(device):
+    "(rank, world size), joining the process group when started by torchrun (WORLD_SIZE > 1)."
+    import torch.distributed as dist
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _on_rank0(rank, world, fn):
+    "Run `fn` on rank 0 only; every process gets its result or raises its error."
+    if world == 1:
+        return fn()
+    import torch.distributed as dist
+    box = [None]
+    if rank == 0:
+        try:
+            box = [("ok", fn())]
+        except Exception as e:
+            box = [("error", e)]
+    dist.broadcast_object_list(box, src=0)
+    status, value = box[0]
+    if status == "error":
+        raise value
+    return value
+
+
+def _all_sum(value, device):
+    import torch
+    import torch.distributed as dist
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return float(t.item())
 
 
 def _write_history(run_dir, hist):
@@ -460,7 +513,7 @@ def _persistence_mse(ds, positions, config):
     x, y = _batch(ds, positions, "cpu")
     return float(((x[:, -1:] - y) ** 2).mean())
 
-# %% ../nbs/08_train.ipynb #981edc0b
+# %% ../nbs/08_train.ipynb #1011cce4
 def load_model(run_dir, *, checkpoint="last", device="cpu"):
     """The model of a run, in eval mode, and its checkpoint dict.
 

@@ -1,0 +1,52 @@
+"""Data-parallel training under torchrun: 2 CPU processes (gloo) follow the loss curve of 1 process with the same global batch."""
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+import xarray as xr
+
+torch = pytest.importorskip("torch")
+
+from temvp.clips import write_clips  # noqa: E402
+from temvp.store import create_store, write_stage  # noqa: E402
+from temvp.train import TrainConfig, load_checkpoint, read_history  # noqa: E402
+
+SCRIPT = """
+import json, sys
+from temvp.train import TrainConfig, train
+train(sys.argv[1], TrainConfig(**json.loads(sys.argv[3])), run_dir=sys.argv[2], progress=False)
+"""
+
+
+def tiny_store(path, size=16, n_frames=40):
+    t, yy, xx = np.meshgrid(np.arange(n_frames), np.arange(size), np.arange(size), indexing="ij")
+    frames = np.sin(2 * np.pi * (xx - 0.5 * t) / 8) * np.cos(2 * np.pi * yy / 8)
+    frames = ((frames - frames.mean()) / frames.std()).astype(np.float32)
+    store = create_store(path)
+    write_stage(store, "crops", "v", xr.DataArray(frames, dims=("time", "cy", "cx"), name="crops"))
+    write_clips(store, n_f=(2,), n_s=(1,))
+    return store
+
+
+def test_two_gloo_processes_match_one(tmp_path):
+    store = tiny_store(tmp_path / "s.zarr")
+    cfg = TrainConfig("v", n_f=2, n_s=1, preset="small", epochs=3, batch_size=8, device="cpu", seed=1, lr=1e-3)
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = [str(store), None, json.dumps(asdict(cfg))]
+    one, two = tmp_path / "one", tmp_path / "two"
+    subprocess.run([sys.executable, str(script), str(store), str(one), args[2]], env=env, check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
+                    str(store), str(two), args[2]], env=env, check=True, timeout=300)
+    h1, h2 = read_history(one), read_history(two)
+    assert h1.epoch.tolist() == h2.epoch.tolist() == [1, 2, 3]
+    for col in ("train_loss", "val_loss", "val_mse"):
+        np.testing.assert_allclose(h2[col].values, h1[col].values, rtol=1e-4, err_msg=col)
+    a, b = load_checkpoint(one / "last.pt")["model"], load_checkpoint(two / "last.pt")["model"]
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-5, msg=k)
