@@ -7,7 +7,7 @@ __all__ = ['PRESETS', 'BLOCKS', 'BLOCK_NAMES', 'PhyDNetConfig', 'preset', 'conv_
            'branch', 'PhyCell', 'ConvLSTM', 'Forecast', 'check_frames', 'PhyDNet', 'parameter_table', 'moment_matrix',
            'kernel_moments', 'moment_targets', 'moment_loss', 'Persistence']
 
-# %% ../nbs/07_phydnet.ipynb #1bc78710
+# %% ../nbs/07_phydnet.ipynb #086f3ae1
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import NamedTuple
@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-# %% ../nbs/07_phydnet.ipynb #8f45c704
+# %% ../nbs/07_phydnet.ipynb #b4a6ca97
 @dataclass(frozen=True)
 class PhyDNetConfig:
     """Everything that defines a PhyDNet model (and its checkpoints).
@@ -86,7 +86,7 @@ class PhyDNetConfig:
         tup = lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
         return cls(**{k: tup(v) for k, v in d.items()})
 
-# %% ../nbs/07_phydnet.ipynb #765ca0a1
+# %% ../nbs/07_phydnet.ipynb #99e704fc
 PRESETS = {
     "phydnet": PhyDNetConfig(),
     "paper": PhyDNetConfig(preset="paper", encoder=((16, 1), (32, 1), (64, 2), (64, 1), (128, 2), (128, 1)),
@@ -124,7 +124,7 @@ def _check_config(cfg):
     if bad:
         raise ValueError(f"norm_groups={cfg.norm_groups} does not divide the widths {bad}; pick a divisor.")
 
-# %% ../nbs/07_phydnet.ipynb #60b91554
+# %% ../nbs/07_phydnet.ipynb #d43b2746
 def conv_block(cin, cout, stride, groups):
     "Conv(3x3, stride, pad 1) -> GroupNorm(groups, cout) -> LeakyReLU(0.2)."
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.GroupNorm(groups, cout), nn.LeakyReLU(0.2))
@@ -179,7 +179,7 @@ def branch(width, n, groups, up=False):
     make = upconv_block if up else conv_block
     return nn.Sequential(*[make(width, width, 1, groups) for _ in range(n)])
 
-# %% ../nbs/07_phydnet.ipynb #f54ec315
+# %% ../nbs/07_phydnet.ipynb #7129cb9a
 class PhyCell(nn.Module):
     """One PhyCell layer of width `c`; `forward(x, h) -> h_new`.
 
@@ -207,7 +207,7 @@ class PhyCell(nn.Module):
         k = torch.sigmoid(self.gate(torch.cat([x, h if self.variant == "2024" else h_tilde], 1)))
         return h_tilde + k * (x - h_tilde)
 
-# %% ../nbs/07_phydnet.ipynb #319ad11f
+# %% ../nbs/07_phydnet.ipynb #e4d95899
 class ConvLSTM(nn.Module):
     """A stack of ConvLSTM cells; `forward(x, state) -> (h_top, state)` with `state` a list of (h, c) or None."""
     def __init__(self, cin, hidden, kernel=3):
@@ -231,7 +231,7 @@ class ConvLSTM(nn.Module):
         b, _, hh, ww = like.shape
         return [(like.new_zeros(b, ch, hh, ww), like.new_zeros(b, ch, hh, ww)) for ch in self.hidden]
 
-# %% ../nbs/07_phydnet.ipynb #475b7fc8
+# %% ../nbs/07_phydnet.ipynb #6e61b16c
 class Forecast(NamedTuple):
     "What `forward` returns."
     predictions: torch.Tensor        # (B, n_out, 1, H, W) predicted future frames
@@ -250,7 +250,7 @@ def check_frames(inputs, factor=4, name="inputs"):
                          f"downsamples by {factor}); crop or pad them, e.g. to {fix[0]}x{fix[1]}, or pick a crop "
                          f"window that is a multiple of {factor}.")
 
-# %% ../nbs/07_phydnet.ipynb #1f9a4841
+# %% ../nbs/07_phydnet.ipynb #2dae1859
 class PhyDNet(nn.Module):
     """PhyDNet built from a `PhyDNetConfig` (or a preset name).
 
@@ -297,32 +297,70 @@ class PhyDNet(nn.Module):
         y = self.D(feats, outs)
         return (torch.sigmoid(y) if self.config.output == "sigmoid" else y), (hp, hr)
 
-    def forward(self, inputs, *, n_out, targets=None, teacher_forcing=False):
+    def forward(self, inputs, *, n_out, targets=None, teacher_forcing=False, input_predictions=True):
         """Predict `n_out` frames after `inputs` (B, N_f, 1, H, W); the state starts at zeros on every call.
+
+        The result is that of calling `step` frame by frame, but every frame known in advance (the inputs, and the
+        targets under teacher forcing) goes through the encoders in one batch, and the decoders run in one batch
+        over all known steps: only the recurrent cells, and the steps that feed back a prediction, run one by one.
+
+        Parameters
+        ----------
+        inputs : Tensor
+            (B, N_f, 1, H, W) input frames.
+        n_out : int
+            Frames to predict.
+        targets : Tensor, optional
+            (B, >= n_out - 1, 1, H, W) target frames, for teacher forcing.
+        teacher_forcing : bool
+            Feed the target frames instead of the predictions.
+        input_predictions : bool
+            Decode the one-step predictions of input frames 1..N_f-1 (for the loss; skip it to forecast faster).
 
         Returns
         -------
         Forecast
-            ``predictions`` (B, n_out, 1, H, W) and ``input_predictions`` (B, N_f - 1, 1, H, W).
+            ``predictions`` (B, n_out, 1, H, W) and ``input_predictions`` (B, N_f - 1, 1, H, W), or (B, 0, 1, H, W)
+            when not asked for.
         """
         check_frames(inputs, self.config.factor)
-        if teacher_forcing and targets is None:
-            raise ValueError("teacher_forcing=True needs targets=; pass the target frames or teacher_forcing=False.")
         if n_out < 1:
             raise ValueError(f"n_out={n_out} must be at least 1.")
-        state, early = None, []
-        for t in range(inputs.shape[1] - 1):
-            y, state = self.step(inputs[:, t], state)
-            early.append(y)
-        frame, preds = inputs[:, -1], []
-        for t in range(n_out):
-            y, state = self.step(frame, state)
-            preds.append(y)
-            frame = targets[:, t] if teacher_forcing else y
-        early = torch.stack(early, 1) if early else inputs[:, :0]
-        return Forecast(torch.stack(preds, 1), early)
+        if teacher_forcing and (targets is None or targets.shape[1] < n_out - 1):
+            raise ValueError("teacher_forcing=True needs targets= with at least n_out - 1 frames; pass the target "
+                             "frames or teacher_forcing=False.")
+        b, n = inputs.shape[:2]
+        known = torch.cat([inputs, targets[:, :n_out - 1].to(inputs.dtype)], 1) if teacher_forcing else inputs
+        k = known.shape[1]
+        z, outs = self.E(known.flatten(0, 1))
+        xp = self.Ep(z).unflatten(0, (b, k)) if hasattr(self, "phycell") else None
+        xr = self.Er(z).unflatten(0, (b, k)) if hasattr(self, "convlstm") else None
+        hp = hr = None
+        hps, tops = [], []
+        for t in range(k):
+            if xp is not None:
+                hp = self.phycell(xp[:, t], torch.zeros_like(xp[:, t]) if hp is None else hp)
+                hps.append(hp)
+            if xr is not None:
+                top, hr = self.convlstm(xr[:, t], self.convlstm.zero_state(xr[:, t]) if hr is None else hr)
+                tops.append(top)
+        first = 0 if input_predictions else n - 1  # steps to decode: all, or only those predicting targets
+        feats = 0
+        if hps:
+            feats = feats + self.Dp(torch.stack(hps[first:], 1).flatten(0, 1))
+        if tops:
+            feats = feats + self.Dr(torch.stack(tops[first:], 1).flatten(0, 1))
+        skips = [o.unflatten(0, (b, k))[:, first:].flatten(0, 1) for o in outs] if self.config.skips else None
+        y = self.D(feats, skips)
+        y = (torch.sigmoid(y) if self.config.output == "sigmoid" else y).unflatten(0, (b, k - first))
+        early, preds = y[:, :n - 1 - first], list(y[:, n - 1 - first:].unbind(1))
+        state = (hp, hr)
+        while len(preds) < n_out:  # predictions fed back, one step at a time
+            nxt, state = self.step(preds[-1], state)
+            preds.append(nxt)
+        return Forecast(torch.stack(preds, 1), early if input_predictions else inputs[:, :0])
 
-# %% ../nbs/07_phydnet.ipynb #ac763fd2
+# %% ../nbs/07_phydnet.ipynb #f7b33a5f
 BLOCKS = ("E", "Ep", "Er", "phycell", "convlstm", "Dp", "Dr", "D")
 BLOCK_NAMES = {"E": "E (shared encoder)", "Ep": "Ep (physics encoder)", "Er": "Er (residual encoder)",
                "phycell": "PhyCell", "convlstm": "ConvLSTM", "Dp": "Dp (physics decoder)",
@@ -342,7 +380,7 @@ def parameter_table(model):
     rows.append(("total", sum(p.numel() for p in model.parameters() if p.requires_grad)))
     return pd.DataFrame(rows, columns=["block", "parameters"])
 
-# %% ../nbs/07_phydnet.ipynb #99e0a8de
+# %% ../nbs/07_phydnet.ipynb #a861c04a
 def moment_matrix(k=7, dtype=torch.float64):
     "M[p, a] = (a - (k - 1) / 2)^p / p!, the k x k moment matrix."
     a = torch.arange(k, dtype=dtype) - (k - 1) / 2
@@ -376,7 +414,7 @@ def moment_loss(model):
     m = kernel_moments(w.transpose(0, 1))  # (C, 49, 7, 7)
     return ((m - moment_targets(k, w.device)) ** 2).mean(dim=(1, 2, 3)).sum()
 
-# %% ../nbs/07_phydnet.ipynb #853985c1
+# %% ../nbs/07_phydnet.ipynb #35eda8c8
 class Persistence(nn.Module):
     "Repeat the last input frame; the same `forward` as `PhyDNet`."
     def forward(self, inputs, *, n_out, targets=None, teacher_forcing=False):
