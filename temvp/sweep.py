@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SWEEP_NF', 'SWEEP_NS', 'SHORT_NF', 'sweep_grid', 'run_status', 'run_one', 'sweep']
 
-# %% ../nbs/09_sweep.ipynb #b9ef4e93
+# %% ../nbs/09_sweep.ipynb #d111513f
 import os
 import traceback
 from dataclasses import asdict, replace
@@ -17,7 +17,7 @@ from .clips import read_clips
 from .store import check_store, labels
 from .train import TrainConfig, load_checkpoint, train
 
-# %% ../nbs/09_sweep.ipynb #f6cfc690
+# %% ../nbs/09_sweep.ipynb #5a9911d9
 SWEEP_NF = (4, 6, 8, 10)
 SWEEP_NS = (1, 2, 3)
 SHORT_NF = {"SL": (4, 6)}
@@ -57,7 +57,7 @@ def sweep_grid(store, *, labels_=None, n_f=None, n_s=None, short=None):
                 (runs.append((name, f, s)) if f"nf{f}_ns{s}" in have else missing.append(f"{name} nf{f}_ns{s}"))
     return runs, missing
 
-# %% ../nbs/09_sweep.ipynb #31302541
+# %% ../nbs/09_sweep.ipynb #fac24c91
 def run_status(run_dir, epochs):
     "'finished', 'partial' (has last.pt before `epochs`) or 'new'."
     last = Path(run_dir) / "last.pt"
@@ -97,7 +97,7 @@ def run_one(store, config, run_dir, *, threads=None):
         return {**row, "status": "error", "error": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc(limit=5)}
 
-# %% ../nbs/09_sweep.ipynb #1632a632
+# %% ../nbs/09_sweep.ipynb #260b0cb9
 def _client(scheduler, workers, timeout):
     try:
         from distributed import Client, LocalCluster
@@ -154,7 +154,7 @@ def sweep(store, *, run_root, config=None, labels_=None, n_f=None, n_s=None, sho
     bad = set(config) & {"label", "n_f", "n_s"}
     if bad:
         raise ValueError(f"config sets {sorted(bad)}, which the sweep grid sets per run; pass labels_=, n_f=, n_s=.")
-    TrainConfig("check", n_f=1, n_s=1, **config)  # bad fields fail here, before any run
+    TrainConfig("check", n_f=1, n_s=1, **config).model_config()  # bad fields fail here, before any run
     runs, missing = sweep_grid(store, labels_=labels_, n_f=n_f, n_s=n_s, short=short)
     todo, rows = [], []
     for label, f, s in runs:
