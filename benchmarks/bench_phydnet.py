@@ -76,6 +76,7 @@ def main(argv=None):
     p.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     p.add_argument("--ways", nargs="+", default=["temvp", "authors"])
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (AMX on recent Xeons; not identical numerics)")
     p.add_argument("--json", help="also write the results to this file")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -84,18 +85,19 @@ def main(argv=None):
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    res = {"preset": a.preset, "size": a.size, "n_f": a.n_f, "threads": a.threads, "channels_last": a.channels_last,
+    res = {"preset": a.preset, "size": a.size, "n_f": a.n_f, "threads": a.threads, "channels_last": a.channels_last, "bf16": a.bf16,
            "torch": torch.__version__}
     for way in a.ways:
         for b in a.batches:
             x = torch.randn(b, a.n_f, 1, a.size, a.size)
             y = torch.randn(b, a.n_f, 1, a.size, a.size)
-            s = timed(lambda: train_step(model, opt, x, y, way), a.repeats)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+                s = timed(lambda: train_step(model, opt, x, y, way), a.repeats)
             res[f"{way}_train_ms_b{b}"] = 1000 * s
             res[f"{way}_clips_per_s_b{b}"] = b / s
             print(f"{way:8s} train step batch {b}: {1000 * s:8.1f} ms  ({b / s:.2f} clips/s)", flush=True)
         x = torch.randn(1, a.n_f, 1, a.size, a.size)
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
             if way == "temvp":
                 s = timed(lambda: model(x, n_out=a.n_f, input_predictions=False), a.repeats)
             else:
@@ -104,7 +106,7 @@ def main(argv=None):
         print(f"{way:8s} inference batch 1: {1000 * s / a.n_f:8.1f} ms per predicted frame", flush=True)
     res["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {res['peak_rss_mib']:.0f} MiB")
-    if a.size == 128 and a.n_f == 6 and a.preset == "phydnet":
+    if a.size == 128 and a.n_f == 6 and a.preset == "phydnet" and not a.bf16:
         for k, ref in REFERENCE.items():
             got = res.get(f"temvp_{k}")
             if got:

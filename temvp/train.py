@@ -7,7 +7,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfi
            'save_checkpoint', 'load_checkpoint', 'check_compatible', 'forecast_loss', 'read_run', 'read_history',
            'train', 'load_model', 'predict']
 
-# %% ../nbs/08_train.ipynb #eea7740c
+# %% ../nbs/08_train.ipynb #d27214bf
 import json
 import math
 import os
@@ -25,7 +25,7 @@ from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .store import check_store
 
-# %% ../nbs/08_train.ipynb #c84976c8
+# %% ../nbs/08_train.ipynb #3db09ff3
 CHECKPOINT_FORMAT = 1
 RUNTIME_FIELDS = ("epochs", "device", "compile", "in_memory", "checkpoint_every")
 
@@ -122,7 +122,7 @@ class TrainConfig:
             raise ValueError(f"train config has unknown keys {sorted(extra)}; it was written by another temvp version.")
         return cls(**d)
 
-# %% ../nbs/08_train.ipynb #aee38584
+# %% ../nbs/08_train.ipynb #a2d8eff4
 def resolve_device(device="auto"):
     """The torch device for `device` ("auto", "cpu", "cuda" or "cuda:N").
 
@@ -145,7 +145,7 @@ def resolve_device(device="auto"):
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     return torch.device(device)
 
-# %% ../nbs/08_train.ipynb #f9e7a3a9
+# %% ../nbs/08_train.ipynb #713a2f80
 def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
     """Positions (train, val) into `starts`, the sorted start frames of the training clips.
 
@@ -179,7 +179,7 @@ def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
                          f"{span}); lower val_fraction, set it to 0, or use kind='random'.")
     return train, val
 
-# %% ../nbs/08_train.ipynb #ca4b943e
+# %% ../nbs/08_train.ipynb #bfda1765
 def _atomic(path, write):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -262,7 +262,7 @@ def check_compatible(ck, model_config, *, name="checkpoint"):
                          f"{want['preset']!r} model: {', '.join(parts)}. Load it with its own configuration "
                          "(temvp.train.load_model(run_dir)) or train a new model.")
 
-# %% ../nbs/08_train.ipynb #4ac5a242
+# %% ../nbs/08_train.ipynb #9e7a64cf
 def _batch(ds, idx, device):
     import torch
     items = [ds[int(i)] for i in idx]
@@ -291,7 +291,7 @@ def _evaluate(model, ds, positions, *, n_f, batch_size, device, bf16=False):
             mse += float(((out.predictions.float() - y) ** 2).mean()) * len(x)
     return loss / len(positions), mse / len(positions)
 
-# %% ../nbs/08_train.ipynb #d2389e52
+# %% ../nbs/08_train.ipynb #c2d95ad2
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_mse", "val_persistence_mse", "lr", "seconds")
 
 
@@ -341,7 +341,7 @@ def read_history(run_dir):
     "The loss history of a run as a DataFrame (one row per epoch)."
     return pd.read_csv(Path(run_dir) / "history.csv")
 
-# %% ../nbs/08_train.ipynb #ab59ae89
+# %% ../nbs/08_train.ipynb #8165178a
 def train(store, config, *, run_dir, resume=False, overwrite=False, progress=True, stop_after=None):
     """Train one PhyDNet on the clips of one video and strategy; return the run folder.
 
@@ -513,7 +513,7 @@ def _persistence_mse(ds, positions, config):
     x, y = _batch(ds, positions, "cpu")
     return float(((x[:, -1:] - y) ** 2).mean())
 
-# %% ../nbs/08_train.ipynb #164e2915
+# %% ../nbs/08_train.ipynb #30afbb12
 def load_model(run_dir, *, checkpoint="last", device="cpu"):
     """The model of a run, in eval mode, and its checkpoint dict.
 
@@ -544,7 +544,7 @@ def load_model(run_dir, *, checkpoint="last", device="cpu"):
 
 
 def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n_out=None, batch_size=16,
-            device="auto"):
+            device="auto", bf16=False):
     """Forecast with a trained run.
 
     Parameters
@@ -560,6 +560,12 @@ def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n
         See `load_model`.
     n_out : int, optional
         Frames to predict (default N_f).
+    batch_size : int
+        Clips per forward pass.
+    device : str
+        See `resolve_device`.
+    bf16 : bool
+        bfloat16 autocast (faster on GPUs and on CPUs with AMX; not bit-identical to float32).
 
     Returns
     -------
@@ -594,7 +600,7 @@ def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n
             x = x[:, :, None]
         coords = {"clip": np.arange(len(x))}
     out = []
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
         for b in range(0, len(x), batch_size):
             out.append(model(x[b:b + batch_size].to(dev), n_out=n_out, input_predictions=False)
                        .predictions[:, :, 0].float().cpu())
