@@ -6,13 +6,13 @@
 __all__ = ['particle_map', 'locate_particle', 'estimate_drift', 'aligned_mean', 'track_particle', 'set_keyframes', 'crop',
            'normalise']
 
-# %% ../nbs/03_track.ipynb #3388dc9c
+# %% ../nbs/03_track.ipynb #6458e25a
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage as ndi
 
-# %% ../nbs/03_track.ipynb #702bec5d
+# %% ../nbs/03_track.ipynb #e3b2d66f
 def _as_video(frames, name="frames"):
     "The video as a (time, y, x) DataArray; a Dataset's `frames` variable; a 3-D array wrapped with a time index."
     if isinstance(frames, xr.Dataset):
@@ -38,7 +38,7 @@ def _check_window(window, shape):
         raise ValueError(f"`window`={window} does not fit in frames of shape {tuple(shape)}; "
                          f"use window <= {min(shape)} or larger frames.")
 
-# %% ../nbs/03_track.ipynb #6d6bb7fe
+# %% ../nbs/03_track.ipynb #c384a07e
 def particle_map(frame, *, method="dark", scale=6.0):
     """Where the particle is in one frame: positive on the particle, ~0 on the vacuum and on the bare support.
 
@@ -74,7 +74,7 @@ def particle_map(frame, *, method="dark", scale=6.0):
         raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
     return out - np.median(out, axis=0, keepdims=True)  # and a left-right illumination gradient
 
-# %% ../nbs/03_track.ipynb #c70c7fc9
+# %% ../nbs/03_track.ipynb #1c99c811
 def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     """Find the particle (row, col) in one 2-D frame.
 
@@ -115,7 +115,7 @@ def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     rows, cols = np.indices(R.shape)
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
-# %% ../nbs/03_track.ipynb #a159b753
+# %% ../nbs/03_track.ipynb #cf8d8a17
 def _tukey(n, alpha=0.2):
     "1-D Tukey (tapered cosine) window of length n."
     x = np.linspace(0.0, 1.0, n)
@@ -181,14 +181,38 @@ def _refine(cp, ys, xs, shape, K, half, n=11, levels=3):
         ys, xs = ys + off[iy], xs + off[ix]
     return ys, xs
 
+def _vertex(c, iy, ix):
+    "Sub-grid offsets (grid units, within +-0.5) of the peaks at (iy, ix) of maps c (T, n, n), from parabolas."
+    t, n = np.arange(len(c)), c.shape[1]
+    z = c[t, iy, ix]
+    out = []
+    for m, p in ((c[t, (iy - 1) % n, ix], c[t, (iy + 1) % n, ix]), (c[t, iy, (ix - 1) % n], c[t, iy, (ix + 1) % n])):
+        den = m - 2 * z + p
+        ok = den < 0
+        out.append(np.where(ok, np.clip(0.5 * (m - p) / np.where(ok, den, -1), -0.5, 0.5), 0.0))
+    return out
+
+def _near_peak(c, pred, radius, spacing):
+    "Highest point of the coarse correlation map c (n, n) within `radius` px of `pred`, to a fraction of the grid."
+    n, (sy, sx) = c.shape[0], spacing
+    iy = np.arange(np.ceil((pred[0] - radius) / sy), np.floor((pred[0] + radius) / sy) + 1).astype(int)
+    ix = np.arange(np.ceil((pred[1] - radius) / sx), np.floor((pred[1] + radius) / sx) + 1).astype(int)
+    if len(iy) == 0 or len(ix) == 0:  # radius below the grid spacing: nearest grid point
+        iy, ix = np.array([int(round(pred[0] / sy))]), np.array([int(round(pred[1] / sx))])
+    d2 = (iy * sy - pred[0])[:, None] ** 2 + (ix * sx - pred[1])[None, :] ** 2
+    patch = np.where(d2 <= max(radius ** 2, d2.min()), c[np.ix_(iy % n, ix % n)], -np.inf)
+    a, b = np.unravel_index(np.argmax(patch), patch.shape)
+    vy, vx = _vertex(c[None], np.array([iy[a] % n]), np.array([ix[b] % n]))
+    return np.array([(iy[a] + vy[0]) * sy, (ix[b] + vx[0]) * sx])
+
 def _correlate(cp, K, shape):
     "Coarse correlation maps (T, 2K, 2K) and the pixel offsets of their rows and cols."
     c = sfft.irfft2(cp, s=(2 * K, 2 * K), workers=-1)
     g = np.concatenate([np.arange(K), np.arange(-K, 0)])
     return c, g * shape[0] / (2 * K), g * shape[1] / (2 * K)
 
-# %% ../nbs/03_track.ipynb #25edb5c6
-def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, progress=False):
+# %% ../nbs/03_track.ipynb #902eacdc
+def estimate_drift(frames, *, n_ref=10, radius=5.0, bandwidth=64, progress=False):
     """Drift of the scene in every frame, in pixels, relative to the aligned mean of the first `n_ref` frames.
 
     Parameters
@@ -198,11 +222,9 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, prog
     n_ref : int
         Number of first frames averaged (after alignment) into the reference.
     radius : float
-        Half-width (pixels) of the search around the prediction when registering to the reference; keep it below
-        half the shortest (pseudo-)period of the lattice (~11 px for CeO2 [1-10] at 0.1656 A/px).
-    block : int
-        Frames registered together; each block is predicted from the previous block's result plus the
-        frame-to-frame steps.
+        Search radius (pixels) around the prediction (previous frame's position plus the frame-to-frame step) when
+        registering to the reference; keep it below half the shortest (pseudo-)period of the lattice
+        (~11 px for CeO2 [1-10] at 0.1656 A/px) and above the coarse grid spacing (frame size / 2 `bandwidth`).
     bandwidth : int
         Spatial frequencies (cycles per frame) kept in each direction.
     progress : bool
@@ -217,8 +239,8 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, prog
     T, H, W = da.shape
     if n_ref < 1:
         raise ValueError(f"`n_ref` must be >= 1, got {n_ref}.")
-    if block < 1 or not radius > 0:
-        raise ValueError(f"`block` must be >= 1 and `radius` > 0, got block={block}, radius={radius}.")
+    if not radius > 0:
+        raise ValueError(f"`radius` must be > 0 pixels, got {radius!r}.")
     if np.issubdtype(da.dtype, np.floating):
         bad = np.flatnonzero(~np.isfinite(da.values).all(axis=(1, 2)))
         if len(bad):
@@ -227,24 +249,30 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, block=16, bandwidth=64, prog
     S = _spectra(da.data, K, progress=progress)
     ky, kx = _freqs(K)
     step = np.zeros((T, 2))
-    if T > 1:  # 1) frame to frame, anywhere in the frame
+    n = min(n_ref, T)
+    if T > 1:  # 1) frame to frame, anywhere in the frame; to a fraction of a pixel (exact for the first n)
         cp = _cross(S[1:], S[:-1], K)
         c, gy, gx = _correlate(cp, K, (H, W))
         iy, ix = np.unravel_index(c.reshape(T - 1, -1).argmax(1), c.shape[1:])
-        step[1:] = np.stack(_refine(cp, gy[iy], gx[ix], (H, W), K, half=max(gy[1], gx[1])), 1)
+        vy, vx = _vertex(c, iy, ix)
+        step[1:] = np.stack([gy[iy] + vy * gy[1], gx[ix] + vx * gx[1]], 1)
+        if n > 1:
+            step[1:n] = np.stack(_refine(cp[:n - 1], gy[iy[:n - 1]], gx[ix[:n - 1]], (H, W), K,
+                                         half=max(gy[1], gx[1])), 1)
     chain = np.cumsum(step, 0)
-    n = min(n_ref, T)  # 2) reference: aligned mean of the first frames
+    # 2) reference: aligned mean of the first frames
     ph = np.exp(2j * np.pi * (chain[:n, 0, None, None] * ky[:, None] / H + chain[:n, 1, None, None] * kx / W))
     cp = _cross(S, (S[:n] * ph).mean(0).astype(np.complex64)[None], K)
-    est = np.empty((T, 2))
-    for b0 in range(0, T, block):  # predict a block from the previous block's result plus the steps
-        b1 = min(b0 + block, T)
-        pred = chain[b0:b1] if b0 == 0 else est[b0 - 1] + chain[b0:b1] - chain[b0 - 1]
-        est[b0:b1] = np.stack(_refine(cp[b0:b1], pred[:, 0], pred[:, 1], (H, W), K, half=radius, n=13), 1)
+    c, gy, gx = _correlate(cp, K, (H, W))
+    coarse, prev = np.empty((T, 2)), chain[0]
+    for t in range(T):  # a coarse peak near the prediction (previous frame's peak + step), frame by frame
+        prev = coarse[t] = _near_peak(c[t], prev + step[t], radius, (gy[1], gx[1]))
+    ys, xs = _refine(cp, coarse[:, 0], coarse[:, 1], (H, W), K, half=max(gy[1], gx[1]))
+    est = np.stack([ys, xs], 1)
     return xr.DataArray(est, dims=("time", "axis"),
                         coords={"time": da["time"].values, "axis": ["row", "col"]}, name="drift")
 
-# %% ../nbs/03_track.ipynb #135c3bce
+# %% ../nbs/03_track.ipynb #24332fcd
 def _clamp(centres, window, shape):
     "Move (T, 2) centres so that a `window` placed at the rounded centre fits in `shape`; return (centres, moved)."
     lo = np.array([window // 2, window // 2], float)
@@ -273,7 +301,7 @@ def aligned_mean(frames, drift, *, n=None):
         acc += ndi.shift(np.asarray(da[t], np.float32), -d[t], order=1, mode="nearest")
     return (acc / n).astype(np.float32)
 
-# %% ../nbs/03_track.ipynb #d0f4a7f2
+# %% ../nbs/03_track.ipynb #398e05f9
 def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark", n_ref=10, progress=False):
     """Track the particle through a drifting video: one window centre per frame.
 
@@ -328,7 +356,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark",
     extra = {"seconds": da["seconds"]} if "seconds" in da.coords else None
     return _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method, extra)
 
-# %% ../nbs/03_track.ipynb #5874f3aa
+# %% ../nbs/03_track.ipynb #aa6b76f3
 def set_keyframes(track, keyframes, *, frame_shape):
     """Override the track at key frames and interpolate the correction in between.
 
@@ -384,7 +412,7 @@ def set_keyframes(track, keyframes, *, frame_shape):
     out.attrs["method"] = track.attrs.get("method", "") .split(" + manual")[0] + f" + manual key frames ({len(kt)})"
     return out
 
-# %% ../nbs/03_track.ipynb #c32b16a7
+# %% ../nbs/03_track.ipynb #7e8cf328
 def crop(frames, track):
     """Cut the track's window out of every frame.
 
@@ -427,7 +455,7 @@ def crop(frames, track):
     return xr.DataArray(out, dims=("time", "cy", "cx"), coords=coords, name="crops",
                         attrs={**da.attrs, "window": window})
 
-# %% ../nbs/03_track.ipynb #32566ef7
+# %% ../nbs/03_track.ipynb #018eaaf6
 def normalise(crops):
     """Crops as float32 with zero mean and unit variance over the whole video.
 
