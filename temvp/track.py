@@ -6,13 +6,13 @@
 __all__ = ['particle_map', 'locate_particle', 'estimate_drift', 'aligned_mean', 'track_particle', 'set_keyframes', 'crop',
            'normalise']
 
-# %% ../nbs/03_track.ipynb #6458e25a
+# %% ../nbs/03_track.ipynb #7dc859fb
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage as ndi
 
-# %% ../nbs/03_track.ipynb #e3b2d66f
+# %% ../nbs/03_track.ipynb #2eeef567
 def _as_video(frames, name="frames"):
     "The video as a (time, y, x) DataArray; a Dataset's `frames` variable; a 3-D array wrapped with a time index."
     if isinstance(frames, xr.Dataset):
@@ -38,7 +38,7 @@ def _check_window(window, shape):
         raise ValueError(f"`window`={window} does not fit in frames of shape {tuple(shape)}; "
                          f"use window <= {min(shape)} or larger frames.")
 
-# %% ../nbs/03_track.ipynb #c384a07e
+# %% ../nbs/03_track.ipynb #ddd29c11
 def particle_map(frame, *, method="dark", scale=6.0):
     """Where the particle is in one frame: positive on the particle, ~0 on the vacuum and on the bare support.
 
@@ -74,7 +74,7 @@ def particle_map(frame, *, method="dark", scale=6.0):
         raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
     return out - np.median(out, axis=0, keepdims=True)  # and a left-right illumination gradient
 
-# %% ../nbs/03_track.ipynb #1c99c811
+# %% ../nbs/03_track.ipynb #3b821c9d
 def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     """Find the particle (row, col) in one 2-D frame.
 
@@ -115,7 +115,7 @@ def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     rows, cols = np.indices(R.shape)
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
-# %% ../nbs/03_track.ipynb #cf8d8a17
+# %% ../nbs/03_track.ipynb #d61ba911
 def _tukey(n, alpha=0.2):
     "1-D Tukey (tapered cosine) window of length n."
     x = np.linspace(0.0, 1.0, n)
@@ -211,7 +211,7 @@ def _correlate(cp, K, shape):
     g = np.concatenate([np.arange(K), np.arange(-K, 0)])
     return c, g * shape[0] / (2 * K), g * shape[1] / (2 * K)
 
-# %% ../nbs/03_track.ipynb #902eacdc
+# %% ../nbs/03_track.ipynb #5831efdc
 def estimate_drift(frames, *, n_ref=10, radius=5.0, bandwidth=64, progress=False):
     """Drift of the scene in every frame, in pixels, relative to the aligned mean of the first `n_ref` frames.
 
@@ -272,7 +272,7 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, bandwidth=64, progress=False
     return xr.DataArray(est, dims=("time", "axis"),
                         coords={"time": da["time"].values, "axis": ["row", "col"]}, name="drift")
 
-# %% ../nbs/03_track.ipynb #24332fcd
+# %% ../nbs/03_track.ipynb #b3dc4f0c
 def _clamp(centres, window, shape):
     "Move (T, 2) centres so that a `window` placed at the rounded centre fits in `shape`; return (centres, moved)."
     lo = np.array([window // 2, window // 2], float)
@@ -292,16 +292,38 @@ def _track_ds(centres, clamped, keyframe, time, window, method, extra_coords=Non
     return ds
 
 def aligned_mean(frames, drift, *, n=None):
-    """Mean of the first `n` frames (all by default) shifted back by their drift (reference coordinates), float32."""
+    """Mean of the first `n` frames, each shifted back by its drift (so in the reference's coordinates).
+
+    Parameters
+    ----------
+    frames : xr.DataArray (time, y, x)
+    drift : array-like (time, 2)
+        Drift (row, col) in pixels per frame, e.g. from `estimate_drift`.
+    n : int, optional
+        Number of first frames to average (all by default).
+
+    Returns
+    -------
+    numpy.ndarray (y, x) float32
+
+    Raises
+    ------
+    ValueError
+        If `drift` does not give (row, col) for each averaged frame.
+    """
     da = _as_video(frames)
-    n = da.sizes["time"] if n is None else min(int(n), da.sizes["time"])
-    d = np.asarray(drift)[:n]
+    n = da.sizes["time"] if n is None else max(1, min(int(n), da.sizes["time"]))
+    d = np.asarray(drift, dtype=float)
+    if d.ndim != 2 or d.shape[1] != 2 or len(d) < n:
+        raise ValueError(f"`drift` must be (time, 2) with at least {n} rows, got shape {d.shape}; "
+                         "use estimate_drift(frames).")
+    d = d[:n]
     acc = np.zeros(da.shape[1:], np.float64)
     for t in range(n):
         acc += ndi.shift(np.asarray(da[t], np.float32), -d[t], order=1, mode="nearest")
     return (acc / n).astype(np.float32)
 
-# %% ../nbs/03_track.ipynb #398e05f9
+# %% ../nbs/03_track.ipynb #199f63ae
 def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark", n_ref=10, progress=False):
     """Track the particle through a drifting video: one window centre per frame.
 
@@ -356,7 +378,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark",
     extra = {"seconds": da["seconds"]} if "seconds" in da.coords else None
     return _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method, extra)
 
-# %% ../nbs/03_track.ipynb #aa6b76f3
+# %% ../nbs/03_track.ipynb #38ada84e
 def set_keyframes(track, keyframes, *, frame_shape):
     """Override the track at key frames and interpolate the correction in between.
 
@@ -412,7 +434,7 @@ def set_keyframes(track, keyframes, *, frame_shape):
     out.attrs["method"] = track.attrs.get("method", "") .split(" + manual")[0] + f" + manual key frames ({len(kt)})"
     return out
 
-# %% ../nbs/03_track.ipynb #7e8cf328
+# %% ../nbs/03_track.ipynb #5827aa4b
 def crop(frames, track):
     """Cut the track's window out of every frame.
 
@@ -455,7 +477,7 @@ def crop(frames, track):
     return xr.DataArray(out, dims=("time", "cy", "cx"), coords=coords, name="crops",
                         attrs={**da.attrs, "window": window})
 
-# %% ../nbs/03_track.ipynb #018eaaf6
+# %% ../nbs/03_track.ipynb #be88c7eb
 def normalise(crops):
     """Crops as float32 with zero mean and unit variance over the whole video.
 
