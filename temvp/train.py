@@ -7,7 +7,7 @@ __all__ = ['CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfi
            'save_checkpoint', 'load_checkpoint', 'check_compatible', 'forecast_loss', 'read_run', 'read_history',
            'train', 'load_model', 'predict']
 
-# %% ../nbs/08_train.ipynb #d27214bf
+# %% ../nbs/08_train.ipynb #459e67ec
 import json
 import math
 import os
@@ -25,7 +25,7 @@ from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .store import check_store
 
-# %% ../nbs/08_train.ipynb #3db09ff3
+# %% ../nbs/08_train.ipynb #4a3b1433
 CHECKPOINT_FORMAT = 1
 RUNTIME_FIELDS = ("epochs", "device", "compile", "in_memory", "checkpoint_every")
 
@@ -122,7 +122,7 @@ class TrainConfig:
             raise ValueError(f"train config has unknown keys {sorted(extra)}; it was written by another temvp version.")
         return cls(**d)
 
-# %% ../nbs/08_train.ipynb #a2d8eff4
+# %% ../nbs/08_train.ipynb #32e6c98f
 def resolve_device(device="auto"):
     """The torch device for `device` ("auto", "cpu", "cuda" or "cuda:N").
 
@@ -145,7 +145,7 @@ def resolve_device(device="auto"):
         device = f"cuda:{os.environ['LOCAL_RANK']}"
     return torch.device(device)
 
-# %% ../nbs/08_train.ipynb #713a2f80
+# %% ../nbs/08_train.ipynb #ce039bfe
 def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
     """Positions (train, val) into `starts`, the sorted start frames of the training clips.
 
@@ -179,7 +179,7 @@ def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
                          f"{span}); lower val_fraction, set it to 0, or use kind='random'.")
     return train, val
 
-# %% ../nbs/08_train.ipynb #bfda1765
+# %% ../nbs/08_train.ipynb #2bd4a6f4
 def _atomic(path, write):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -262,7 +262,7 @@ def check_compatible(ck, model_config, *, name="checkpoint"):
                          f"{want['preset']!r} model: {', '.join(parts)}. Load it with its own configuration "
                          "(temvp.train.load_model(run_dir)) or train a new model.")
 
-# %% ../nbs/08_train.ipynb #9e7a64cf
+# %% ../nbs/08_train.ipynb #acf33659
 def _batch(ds, idx, device):
     import torch
     items = [ds[int(i)] for i in idx]
@@ -291,7 +291,7 @@ def _evaluate(model, ds, positions, *, n_f, batch_size, device, bf16=False):
             mse += float(((out.predictions.float() - y) ** 2).mean()) * len(x)
     return loss / len(positions), mse / len(positions)
 
-# %% ../nbs/08_train.ipynb #c2d95ad2
+# %% ../nbs/08_train.ipynb #a5d7778e
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_mse", "val_persistence_mse", "lr", "seconds")
 
 
@@ -341,7 +341,7 @@ def read_history(run_dir):
     "The loss history of a run as a DataFrame (one row per epoch)."
     return pd.read_csv(Path(run_dir) / "history.csv")
 
-# %% ../nbs/08_train.ipynb #8165178a
+# %% ../nbs/08_train.ipynb #0b19faad
 def train(store, config, *, run_dir, resume=False, overwrite=False, progress=True, stop_after=None):
     """Train one PhyDNet on the clips of one video and strategy; return the run folder.
 
@@ -449,6 +449,9 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
               "scheduler": sched.state_dict() if sched is not None else None, "history": hist, "stopped_early": stopped,
               "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state(),
                       "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else []}}
+        if progress and rank == 0:
+            tqdm.write(f"epoch {epoch}/{config.epochs}: train loss {train_loss:.4g}, val loss {val_loss:.4g}, val MSE "
+                       f"{val_mse:.4g} (persistence {persist:.4g}), lr {row[5]:.3g}, {row[6]:.1f} s")
         if rank == 0:
             save_checkpoint(run_dir / "last.pt", ck)
             if epoch % config.checkpoint_every == 0:
@@ -513,7 +516,7 @@ def _persistence_mse(ds, positions, config):
     x, y = _batch(ds, positions, "cpu")
     return float(((x[:, -1:] - y) ** 2).mean())
 
-# %% ../nbs/08_train.ipynb #30afbb12
+# %% ../nbs/08_train.ipynb #f2dc8df0
 def load_model(run_dir, *, checkpoint="last", device="cpu"):
     """The model of a run, in eval mode, and its checkpoint dict.
 
