@@ -6,13 +6,13 @@
 __all__ = ['particle_map', 'locate_particle', 'estimate_drift', 'aligned_mean', 'track_particle', 'set_keyframes', 'crop',
            'normalise']
 
-# %% ../nbs/03_track.ipynb #7dc859fb
+# %% ../nbs/03_track.ipynb #81aef42b
 import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage as ndi
 
-# %% ../nbs/03_track.ipynb #2eeef567
+# %% ../nbs/03_track.ipynb #710ccd7a
 def _as_video(frames, name="frames"):
     "The video as a (time, y, x) DataArray; a Dataset's `frames` variable; a 3-D array wrapped with a time index."
     if isinstance(frames, xr.Dataset):
@@ -38,7 +38,7 @@ def _check_window(window, shape):
         raise ValueError(f"`window`={window} does not fit in frames of shape {tuple(shape)}; "
                          f"use window <= {min(shape)} or larger frames.")
 
-# %% ../nbs/03_track.ipynb #ddd29c11
+# %% ../nbs/03_track.ipynb #9f1aa5c2
 def particle_map(frame, *, method="dark", scale=6.0):
     """Where the particle is in one frame: positive on the particle, ~0 on the vacuum and on the bare support.
 
@@ -74,7 +74,7 @@ def particle_map(frame, *, method="dark", scale=6.0):
         raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
     return out - np.median(out, axis=0, keepdims=True)  # and a left-right illumination gradient
 
-# %% ../nbs/03_track.ipynb #3b821c9d
+# %% ../nbs/03_track.ipynb #93e8be03
 def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     """Find the particle (row, col) in one 2-D frame.
 
@@ -115,7 +115,7 @@ def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     rows, cols = np.indices(R.shape)
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
-# %% ../nbs/03_track.ipynb #d61ba911
+# %% ../nbs/03_track.ipynb #c63492fb
 def _tukey(n, alpha=0.2):
     "1-D Tukey (tapered cosine) window of length n."
     x = np.linspace(0.0, 1.0, n)
@@ -211,7 +211,7 @@ def _correlate(cp, K, shape):
     g = np.concatenate([np.arange(K), np.arange(-K, 0)])
     return c, g * shape[0] / (2 * K), g * shape[1] / (2 * K)
 
-# %% ../nbs/03_track.ipynb #5831efdc
+# %% ../nbs/03_track.ipynb #7ff743c9
 def estimate_drift(frames, *, n_ref=10, radius=5.0, bandwidth=64, progress=False):
     """Drift of the scene in every frame, in pixels, relative to the aligned mean of the first `n_ref` frames.
 
@@ -272,7 +272,7 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, bandwidth=64, progress=False
     return xr.DataArray(est, dims=("time", "axis"),
                         coords={"time": da["time"].values, "axis": ["row", "col"]}, name="drift")
 
-# %% ../nbs/03_track.ipynb #b3dc4f0c
+# %% ../nbs/03_track.ipynb #42524b25
 def _clamp(centres, window, shape):
     "Move (T, 2) centres so that a `window` placed at the rounded centre fits in `shape`; return (centres, moved)."
     lo = np.array([window // 2, window // 2], float)
@@ -323,7 +323,7 @@ def aligned_mean(frames, drift, *, n=None):
         acc += ndi.shift(np.asarray(da[t], np.float32), -d[t], order=1, mode="nearest")
     return (acc / n).astype(np.float32)
 
-# %% ../nbs/03_track.ipynb #199f63ae
+# %% ../nbs/03_track.ipynb #43c54da0
 def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark", n_ref=10, progress=False):
     """Track the particle through a drifting video: one window centre per frame.
 
@@ -378,7 +378,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark",
     extra = {"seconds": da["seconds"]} if "seconds" in da.coords else None
     return _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method, extra)
 
-# %% ../nbs/03_track.ipynb #38ada84e
+# %% ../nbs/03_track.ipynb #c91a32ad
 def set_keyframes(track, keyframes, *, frame_shape):
     """Override the track at key frames and interpolate the correction in between.
 
@@ -420,21 +420,22 @@ def set_keyframes(track, keyframes, *, frame_shape):
             raise ValueError(f"key frame {t}: centre {rc!r} is outside the frame {shape}; give (row, col) inside it.")
         keys[int(t)] = rc
     out = track.copy(deep=True)
-    if not keys:
-        return out
-    kt = np.array(sorted(keys))
-    off = np.array([keys[t] for t in kt]) - auto[kt]
-    corr = np.stack([np.interp(np.arange(T), kt, off[:, a]) for a in range(2)], 1)
+    kt = np.array(sorted(keys), dtype=int)
+    corr = np.zeros_like(auto)  # no key frames: just re-clamp
+    if len(kt):
+        off = np.array([keys[t] for t in kt]) - auto[kt]
+        corr = np.stack([np.interp(np.arange(T), kt, off[:, a]) for a in range(2)], 1)
     centres, moved = _clamp(auto + corr, window, shape)
     untouched = np.all(corr == 0, axis=1)
     out["track"].values[:] = centres
     out["clamped"].values[:] = moved | (untouched & track["clamped"].values)
     out["keyframe"].values[:] = False
     out["keyframe"].values[kt] = True
-    out.attrs["method"] = track.attrs.get("method", "") .split(" + manual")[0] + f" + manual key frames ({len(kt)})"
+    if len(kt):
+        out.attrs["method"] = track.attrs.get("method", "").split(" + manual")[0] + f" + manual key frames ({len(kt)})"
     return out
 
-# %% ../nbs/03_track.ipynb #5827aa4b
+# %% ../nbs/03_track.ipynb #7b71f12e
 def crop(frames, track):
     """Cut the track's window out of every frame.
 
@@ -477,7 +478,7 @@ def crop(frames, track):
     return xr.DataArray(out, dims=("time", "cy", "cx"), coords=coords, name="crops",
                         attrs={**da.attrs, "window": window})
 
-# %% ../nbs/03_track.ipynb #be88c7eb
+# %% ../nbs/03_track.ipynb #6650b188
 def normalise(crops):
     """Crops as float32 with zero mean and unit variance over the whole video.
 
