@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['build_parser', 'main']
 
-# %% ../nbs/06_cli.ipynb #76629da4
+# %% ../nbs/06_cli.ipynb #63eb63d7
 import argparse
 import sys
 
-# %% ../nbs/06_cli.ipynb #6fff8897
+# %% ../nbs/06_cli.ipynb #58510cfa
 def _keyframe(text):
     "Parse LABEL:FRAME:ROW,COL."
     try:
@@ -82,7 +82,7 @@ def build_parser():
     n.add_argument("store")
     return p
 
-# %% ../nbs/06_cli.ipynb #639cc575
+# %% ../nbs/06_cli.ipynb #a3199509
 def _run(args):
     from temvp import pipeline
     from temvp.clips import write_clips

@@ -6,7 +6,7 @@
 __all__ = ['STUDY_NF', 'STUDY_NS', 'SPLITS', 'NO_CLIP', 'clip_span', 'clip_count', 'check_strategy', 'clip_frames', 'clip_counts',
            'split_random', 'split_blocked', 'clip_table', 'write_clips', 'read_clips', 'ClipDataset']
 
-# %% ../nbs/04_clips.ipynb #51570816
+# %% ../nbs/04_clips.ipynb #9642bdea
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ import xarray as xr
 
 from .store import check_store, labels, read_stage, write_stage
 
-# %% ../nbs/04_clips.ipynb #ec6e6ce4
+# %% ../nbs/04_clips.ipynb #179f90e5
 STUDY_NF = (4, 6, 8, 10)
 STUDY_NS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPLITS = {"train": 0, "test": 1, "gap": 2}
@@ -55,7 +55,7 @@ def clip_frames(start, *, n_f, n_s):
     idx = np.asarray(start)[..., None] + n_s * np.arange(2 * n_f)
     return idx[..., :n_f], idx[..., n_f:]
 
-# %% ../nbs/04_clips.ipynb #80c2b8f0
+# %% ../nbs/04_clips.ipynb #0fa5d3d8
 def clip_counts(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS):
     """Number of clips per video and strategy (the study's Figure S2).
 
@@ -79,7 +79,7 @@ def clip_counts(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS):
                         coords={"size": list(n_frames), "n_f": n_f, "n_s": n_s},
                         attrs={"long_name": "number of clips", "formula": "T - (2 N_f - 1) N_s"})
 
-# %% ../nbs/04_clips.ipynb #b07dc9aa
+# %% ../nbs/04_clips.ipynb #e14c1414
 def split_random(n_clips, *, test_fraction=0.1, seed=0):
     """The study's split: a seeded random `test_fraction` of the clips for testing (codes of `SPLITS`).
 
@@ -127,7 +127,7 @@ def _check_fraction(f):
     if not 0 < f < 1:
         raise ValueError(f"test_fraction={f!r} must lie strictly between 0 and 1 (the study used 0.1).")
 
-# %% ../nbs/04_clips.ipynb #973618c5
+# %% ../nbs/04_clips.ipynb #3a6c7b19
 def clip_table(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS, test_fraction=0.1, seed=0, position="end", label=None):
     """Clip start indices and train/test splits for every strategy of a grid that fits the video.
 
@@ -182,7 +182,7 @@ def clip_table(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS, test_fraction=0.1, seed=
     ds["start"].attrs["fill_value_meaning"] = "-1: this strategy has fewer clips"
     return ds
 
-# %% ../nbs/04_clips.ipynb #0b6b814b
+# %% ../nbs/04_clips.ipynb #386d9d19
 def write_clips(store, *, labels_=None, n_f=STUDY_NF, n_s=STUDY_NS, test_fraction=0.1, seed=0, position="end",
                 replace=True):
     """Build and store the clip tables of videos in the store (all videos with crops by default).
@@ -218,7 +218,7 @@ def read_clips(store, label, *, n_f=None, n_s=None):
         tab = tab.sel(strategy=key)
     return tab
 
-# %% ../nbs/04_clips.ipynb #396ce841
+# %% ../nbs/04_clips.ipynb #164eb061
 class ClipDataset:
     """Map-style torch dataset of one video's clips for one strategy, read from the store's crops.
 

@@ -6,7 +6,7 @@
 __all__ = ['synth_to_store', 'ingest_to_store', 'track_to_store', 'track_error', 'summary', 'default_recipe', 'load_recipe',
            'demo']
 
-# %% ../nbs/05_pipeline.ipynb #97fbf305
+# %% ../nbs/05_pipeline.ipynb #da0b4edf
 import json
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import xarray as xr
 from .clips import STUDY_NF, STUDY_NS, clip_counts, write_clips
 from .store import check_store, create_store, has, labels, read_stage, write_stage
 
-# %% ../nbs/05_pipeline.ipynb #d09a35f6
+# %% ../nbs/05_pipeline.ipynb #8f3bf14f
 def _frame_chunks(shape):
     "Zarr chunks of about 2 MB along time for a (time, y, x) video."
     t, h, w = shape
@@ -76,7 +76,7 @@ def ingest_to_store(store, path, *, label=None, fmt=None, replace=False, progres
     write_stage(store, "videos", label, frames, replace=replace, chunks={"frames": _frame_chunks(frames.shape)})
     return frames
 
-# %% ../nbs/05_pipeline.ipynb #9d5a11fa
+# %% ../nbs/05_pipeline.ipynb #8170c9fd
 def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyframes=True, progress=False):
     """Track the particle, crop and normalise videos of the store (all videos by default).
 
@@ -127,7 +127,7 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
         out[name] = trk
     return out
 
-# %% ../nbs/05_pipeline.ipynb #6158fbde
+# %% ../nbs/05_pipeline.ipynb #608aba91
 def track_error(store, label):
     """Distance in pixels between the tracked window centre and the simulator's true particle centre.
 
@@ -139,7 +139,7 @@ def track_error(store, label):
     trk = read_stage(store, "tracks", label).track
     return np.hypot(*(trk - video.true_centre).transpose("axis", "time")).rename("track_error").load()
 
-# %% ../nbs/05_pipeline.ipynb #1418036f
+# %% ../nbs/05_pipeline.ipynb #ea2be709
 def summary(store):
     """A text summary of a store: videos, tracks, crops and clip counts per strategy (Figure S2)."""
     store = check_store(store)
@@ -180,7 +180,7 @@ def summary(store):
             lines += ["      " + r for r in counts.sel(size=name).to_pandas().to_string().splitlines()]
     return "\n".join(lines)
 
-# %% ../nbs/05_pipeline.ipynb #4d31ccde
+# %% ../nbs/05_pipeline.ipynb #5b766a33
 def default_recipe():
     "Path of the bundled demo recipe (`data/demo.json` of the temvp checkout)."
     import temvp

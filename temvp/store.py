@@ -6,7 +6,7 @@
 __all__ = ['STORE_VERSION', 'STAGES', 'create_store', 'check_store', 'labels', 'has', 'write_stage', 'read_stage', 'delete_stage',
            'open_store', 'stack']
 
-# %% ../nbs/02_store.ipynb #0e83230c
+# %% ../nbs/02_store.ipynb #fd684847
 import os
 import re
 import shutil
@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 import zarr
 
-# %% ../nbs/02_store.ipynb #ac2e135d
+# %% ../nbs/02_store.ipynb #facb35bd
 STORE_VERSION = 1
 STAGES = ("videos", "tracks", "crops", "clips")
 _LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
@@ -38,7 +38,7 @@ def _check_stage(stage):
         raise ValueError(f"stage={stage!r} is not a store stage; use one of {', '.join(STAGES)}.")
     return stage
 
-# %% ../nbs/02_store.ipynb #921cc796
+# %% ../nbs/02_store.ipynb #9998aa41
 def create_store(path, *, exist_ok=True):
     """Create an empty temvp store at `path` (a `.zarr` directory), or check an existing one.
 
@@ -97,7 +97,7 @@ def check_store(path):
             zarr.open_group(str(path), mode="a").create_group(stage)
     return path
 
-# %% ../nbs/02_store.ipynb #3dedf387
+# %% ../nbs/02_store.ipynb #a70ee6d1
 def labels(store, stage="videos"):
     """Sorted labels of the videos that have a group in `stage` of the store."""
     path = check_store(store) / _check_stage(stage)
@@ -108,7 +108,7 @@ def has(store, stage, label):
     "True if the store holds `stage/label`."
     return (Path(store) / _check_stage(stage) / _check_label(label) / "zarr.json").exists()
 
-# %% ../nbs/02_store.ipynb #961d3a9c
+# %% ../nbs/02_store.ipynb #338085b7
 def _clean_attrs(attrs):
     "Attributes zarr can write: drop None, turn numpy scalars and paths into plain Python values."
     out = {}
@@ -162,7 +162,7 @@ def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     if dest.exists() and not replace:
         raise FileExistsError(f"label {label!r} is already in {stage}/ of store {str(store)!r}; "
                               "pass replace=True (--replace on the command line) to overwrite it.")
-    ds = ds.copy()
+    ds = ds.copy().assign_coords(size=label)  # the label is the video's `size` coordinate (e.g. "2nm")
     ds.attrs = _clean_attrs(ds.attrs)
     for name, v in list(ds.variables.items()):
         v.attrs = _clean_attrs(v.attrs)
@@ -202,7 +202,7 @@ def delete_stage(store, stage, label):
     "Remove the group `stage/label` if it exists."
     shutil.rmtree(check_store(store) / _check_stage(stage) / _check_label(label), ignore_errors=True)
 
-# %% ../nbs/02_store.ipynb #fb55756e
+# %% ../nbs/02_store.ipynb #9f8f9cd9
 def open_store(store):
     """The whole store as a lazy `xr.DataTree` (what `xr.open_datatree(store, engine='zarr')` gives)."""
     return xr.open_datatree(str(check_store(store)), engine="zarr", consolidated=False, chunks={})
