@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['AU_SPACINGS', 'GENERIC_BAND', 'order_measure', 'Onset', 'detect_onset', 'onset_in_clip']
 
-# %% ../nbs/10_order.ipynb #15f852b4
+# %% ../nbs/10_order.ipynb #8bc4d7c5
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +14,7 @@ import xarray as xr
 AU_SPACINGS = (2.0, 3.0)   # Angstrom: Au {200} 2.04 and {111} 2.36, not CeO2 {220} 1.91 or {111} 3.12
 GENERIC_BAND = (0.03, 0.25)  # cycles per pixel, when the pixel size is unknown
 
-# %% ../nbs/10_order.ipynb #3e9c2ddd
+# %% ../nbs/10_order.ipynb #6a4fed9d
 def _as_stack(crops):
     "Check `crops` is a (time, rows, cols) stack of finite, non-constant frames; return float32 array and time."
     if isinstance(crops, xr.DataArray):
@@ -44,7 +44,7 @@ def _as_stack(crops):
         raise ValueError(f"`crops` has constant frames {flat[:20].tolist()} (blank or dropped); drop them first.")
     return x, time
 
-# %% ../nbs/10_order.ipynb #ab46fca5
+# %% ../nbs/10_order.ipynb #3e77963f
 def _band(shape, pixel_size, spacings, band):
     "Half-plane rfft2 mask of the band, ring index of each kept frequency, and the band in cycles/pixel."
     H, W = shape
@@ -70,7 +70,7 @@ def _band(shape, pixel_size, spacings, band):
     ring = np.rint(k[mask] * min(H, W)).astype(int)  # rings one frequency bin wide
     return mask, ring, (float(lo), float(hi))
 
-# %% ../nbs/10_order.ipynb #4ed8ff86
+# %% ../nbs/10_order.ipynb #edc942e0
 def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_BAND, n_peaks=8, chunk=128):
     """Per-frame crystalline order: height of the sharpest lattice-fringe peaks above the local spectral background.
 
@@ -130,19 +130,19 @@ def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_
         attrs.update(pixel_size=float(pixel_size), spacings=[float(s) for s in spacings])
     return xr.DataArray(out, dims="time", coords={"time": time}, name="order", attrs=attrs)
 
-# %% ../nbs/10_order.ipynb #a5b33eba
+# %% ../nbs/10_order.ipynb #d648ca1b
 @dataclass
 class Onset:
     "Result of `detect_onset` (frames in the measure's `time` coordinate)."
     onset: int | None       # first frame of the disordered segment, None when no significant drop
-    uncertainty: float      # RMS bootstrap shift of the split, in frames
-    interval: tuple         # 95% bootstrap interval of the split (frames)
+    uncertainty: float      # largest distance from the split to its 95% interval's ends, in frames
+    interval: tuple         # 95% profile-likelihood interval of the split (frames)
     score: float            # likelihood ratio / BIC threshold: > 1 is significant
     drop: float             # ratio of the measure's geometric means before/after the split
     candidate: int          # best split, significant or not
     significant: bool = field(default=False)
 
-# %% ../nbs/10_order.ipynb #b9563d04
+# %% ../nbs/10_order.ipynb #65de78b8
 def _profile(Y, m, prior=2.0):
     """Two-segment mean+variance Gaussian cost of every split tau in [m, T-m] for each row of Y (B, T).
 
@@ -172,9 +172,8 @@ def _best(cost, diff, direction):
     i = np.argmin(c, axis=1)
     return np.where(np.isfinite(c[np.arange(len(c)), i]), i, -1)
 
-# %% ../nbs/10_order.ipynb #abe6ab30
-def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction="down", n_boot=200, block=5,
-                 seed=0):
+# %% ../nbs/10_order.ipynb #3ae8f259
+def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction="down", level=3.84):
     """Onset of disorder in an order-measure sequence: a significant two-segment change-point.
 
     Parameters
@@ -189,8 +188,8 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
         Smallest before/after ratio (geometric means) reported as an onset (for "up", the rise).
     direction : {"down", "up", "both"}
         "down": order decreases (onset of disorder); "up": it increases; "both": either.
-    n_boot, block, seed : int
-        Moving-block bootstrap of the residuals for the uncertainty (0 skips it: uncertainty NaN).
+    level : float
+        Profile-likelihood threshold for the interval of the split (3.84: 95% for one parameter).
 
     Returns
     -------
@@ -216,8 +215,8 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
         raise ValueError(f"min_segment={min_segment!r} must be an integer >= 2.")
     if direction not in ("down", "up", "both"):
         raise ValueError(f"direction={direction!r} must be 'down' (onset of disorder), 'up' or 'both'.")
-    if not (min_drop >= 1 and penalty >= 0):
-        raise ValueError(f"min_drop={min_drop!r} must be >= 1 and penalty={penalty!r} >= 0.")
+    if not (min_drop >= 1 and penalty >= 0 and level > 0):
+        raise ValueError(f"min_drop={min_drop!r} must be >= 1, penalty={penalty!r} >= 0 and level={level!r} > 0.")
     T = y.size
     if T < 2 * min_segment:
         raise ValueError(f"`measure` has {T} frames, too short for two segments of min_segment={min_segment}; "
@@ -242,24 +241,17 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
     thr = penalty * np.log(max(neff, 2.0))
     drop = float(np.exp(abs(m1 - m2)))
     sig = bool(lr > thr and drop >= min_drop)
-    unc, interval = float("nan"), (None, None)
-    if n_boot:
-        rng = np.random.default_rng(seed)
-        def resample(x, n):
-            L = min(block, len(x))
-            st = rng.integers(0, len(x) - L + 1, (n_boot, -(-n // L)))
-            return x[(st[:, :, None] + np.arange(L)).reshape(n_boot, -1)[:, :n]]
-        Yb = fit[None] + np.concatenate([resample(res[:t0], t0), resample(res[t0:], T - t0)], 1)
-        tb, cb, db, _ = _profile(Yb, min_segment)
-        ib = _best(cb, db, direction)
-        tb = time[tb[ib[ib >= 0]]].astype(float)
-        if tb.size:
-            unc = float(np.sqrt(np.mean((tb - time[t0]) ** 2)))
-            interval = tuple(int(v) for v in np.percentile(tb, [2.5, 97.5], method="nearest"))
+    # profile-likelihood 95% set of the split: every split (going the asked way) whose cost, scaled to
+    # n_eff frames, lies within chi2(1 dof, 95%) = 3.84 of the best
+    okdir = {"down": diff[0] > 0, "up": diff[0] < 0, "both": np.ones(diff.shape[1], bool)}[direction]
+    inside = okdir & ((neff / T) * (cost[0] - cost[0, i]) <= level)
+    tin = time[tau[inside]]
+    interval = (tin.min().item(), tin.max().item())
+    unc = float(max(time[t0] - tin.min(), tin.max() - time[t0]))
     t_on = time[t0].item()
     return Onset(t_on if sig else None, unc, interval, float(lr / thr) if thr > 0 else float("inf"), drop, t_on, sig)
 
-# %% ../nbs/10_order.ipynb #092dc4cd
+# %% ../nbs/10_order.ipynb #376c4638
 def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1, min_segment=2, **kwargs):
     """Is the onset of the target frames visible in the predicted frames, and how early or late?
 
