@@ -89,7 +89,10 @@ def main(argv=None):
         print(f"\n1b. Pass rate at the default dose over seeds 0..{args.rate_seeds - 1}")
         for p in args.presets:
             es = [evaluate(p, s, args.default_dose, args.tolerance, args.cache) for s in range(args.rate_seeds)]
-            print(f"{p:6} {sum(e['ok'] for e in es)}/{len(es)}  errors [{' '.join(fmt_err(e) for e in es)}]")
+            cov = [e["res"].interval[0] is not None and e["res"].interval[0] <= e["truth"] <= e["res"].interval[1]
+                   for e in es if e["truth"] >= 0]
+            extra = f"  truth inside the 95% interval {sum(cov)}/{len(cov)}" if cov else ""
+            print(f"{p:6} {sum(e['ok'] for e in es)}/{len(es)}  errors [{' '.join(fmt_err(e) for e in es)}]{extra}")
 
     print(f"\n2. Dose sensitivity (seeds {args.seeds}; cell: seeds passing / seeds, errors in frames)")
     table = {}

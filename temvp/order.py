@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['AU_SPACINGS', 'GENERIC_BAND', 'order_measure', 'Onset', 'detect_onset', 'onset_in_clip']
 
-# %% ../nbs/10_order.ipynb #8bc4d7c5
+# %% ../nbs/10_order.ipynb #b8b7e888
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +14,7 @@ import xarray as xr
 AU_SPACINGS = (2.0, 3.0)   # Angstrom: Au {200} 2.04 and {111} 2.36, not CeO2 {220} 1.91 or {111} 3.12
 GENERIC_BAND = (0.03, 0.25)  # cycles per pixel, when the pixel size is unknown
 
-# %% ../nbs/10_order.ipynb #6a4fed9d
+# %% ../nbs/10_order.ipynb #0f76819a
 def _as_stack(crops):
     "Check `crops` is a (time, rows, cols) stack of finite, non-constant frames; return float32 array and time."
     if isinstance(crops, xr.DataArray):
@@ -44,7 +44,7 @@ def _as_stack(crops):
         raise ValueError(f"`crops` has constant frames {flat[:20].tolist()} (blank or dropped); drop them first.")
     return x, time
 
-# %% ../nbs/10_order.ipynb #3e77963f
+# %% ../nbs/10_order.ipynb #9171b7cd
 def _band(shape, pixel_size, spacings, band):
     "Half-plane rfft2 mask of the band, ring index of each kept frequency, and the band in cycles/pixel."
     H, W = shape
@@ -70,7 +70,7 @@ def _band(shape, pixel_size, spacings, band):
     ring = np.rint(k[mask] * min(H, W)).astype(int)  # rings one frequency bin wide
     return mask, ring, (float(lo), float(hi))
 
-# %% ../nbs/10_order.ipynb #edc942e0
+# %% ../nbs/10_order.ipynb #ef92c811
 def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_BAND, n_peaks=8, chunk=128):
     """Per-frame crystalline order: height of the sharpest lattice-fringe peaks above the local spectral background.
 
@@ -130,7 +130,7 @@ def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_
         attrs.update(pixel_size=float(pixel_size), spacings=[float(s) for s in spacings])
     return xr.DataArray(out, dims="time", coords={"time": time}, name="order", attrs=attrs)
 
-# %% ../nbs/10_order.ipynb #d648ca1b
+# %% ../nbs/10_order.ipynb #0cf3d79b
 @dataclass
 class Onset:
     "Result of `detect_onset` (frames in the measure's `time` coordinate)."
@@ -142,7 +142,7 @@ class Onset:
     candidate: int          # best split, significant or not
     significant: bool = field(default=False)
 
-# %% ../nbs/10_order.ipynb #65de78b8
+# %% ../nbs/10_order.ipynb #3ddd8142
 def _profile(Y, m, prior=2.0):
     """Two-segment mean+variance Gaussian cost of every split tau in [m, T-m] for each row of Y (B, T).
 
@@ -172,7 +172,7 @@ def _best(cost, diff, direction):
     i = np.argmin(c, axis=1)
     return np.where(np.isfinite(c[np.arange(len(c)), i]), i, -1)
 
-# %% ../nbs/10_order.ipynb #3ae8f259
+# %% ../nbs/10_order.ipynb #99204483
 def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction="down", level=3.84):
     """Onset of disorder in an order-measure sequence: a significant two-segment change-point.
 
@@ -251,7 +251,7 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
     t_on = time[t0].item()
     return Onset(t_on if sig else None, unc, interval, float(lr / thr) if thr > 0 else float("inf"), drop, t_on, sig)
 
-# %% ../nbs/10_order.ipynb #376c4638
+# %% ../nbs/10_order.ipynb #73f308c5
 def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1, min_segment=2, **kwargs):
     """Is the onset of the target frames visible in the predicted frames, and how early or late?
 
