@@ -80,7 +80,63 @@ def build_parser():
 
     n = sub.add_parser("info", help="print a store's summary")
     n.add_argument("store")
+    _train_parsers(sub)
     return p
+
+
+def _train_options(p):
+    "Options shared by `train` and `sweep`: the model and the optimisation (see temvp.train.TrainConfig)."
+    p.add_argument("--preset", default="phydnet", help="PhyDNet preset: phydnet (default), paper or small")
+    p.add_argument("--epochs", type=int, default=1000, help="epochs (default 1000, as the study)")
+    p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4, as the study)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    p.add_argument("--kind", choices=["random", "blocked"], default="random", help="train/test split kind")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="keep a checkpoint every N epochs (default 100)")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="validation share of the training clips")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+
+
+def _train_config(args, **fixed):
+    keys = ("preset", "epochs", "lr", "batch_size", "seed", "device", "kind", "checkpoint_every", "val_fraction",
+            "bf16", "compile")
+    return {**{k: getattr(args, k) for k in keys}, **fixed}
+
+
+def _train_parsers(sub):
+    t = sub.add_parser("train", help="train one PhyDNet for a video and strategy",
+                       description="Train PhyDNet on the clips of one video and strategy (N_f, N_s) from the store, "
+                                   "with checkpoints and a loss history in a run folder (temvp.train).")
+    t.add_argument("store")
+    t.add_argument("--label", required=True, help="the video")
+    t.add_argument("--nf", type=int, required=True, help="N_f")
+    t.add_argument("--ns", type=int, required=True, help="N_s")
+    t.add_argument("--run-dir", help="run folder (default: runs/LABEL_nfX_nsY_PRESET_KIND beside the store)")
+    _train_options(t)
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    t.add_argument("--overwrite", action="store_true", help="replace a run folder holding another configuration")
+
+    w = sub.add_parser("sweep", help="train one model per (video, N_f, N_s) of a grid",
+                       description="Train the study's grid (N_f 4 6 8 10, N_s 1 2 3; N_f 4 6 for SL), skipping "
+                                   "finished runs and resuming interrupted ones; in-process or on dask (temvp.sweep).")
+    w.add_argument("store")
+    w.add_argument("--runs", help="folder of the run folders (default: runs/ beside the store)")
+    w.add_argument("--label", action="append", dest="labels", help="video (repeatable; default all)")
+    w.add_argument("--nf", type=int, nargs="+", help="N_f values (default 4 6 8 10; 4 6 for SL)")
+    w.add_argument("--ns", type=int, nargs="+", help="N_s values (default 1 2 3)")
+    _train_options(w)
+    w.add_argument("--scheduler", help="a dask scheduler address tcp://HOST:PORT: each run is a task there")
+    w.add_argument("--workers", type=int, help="start a local dask cluster of N worker processes")
+
+    r = sub.add_parser("predict", help="forecast the clips of a split with a trained run",
+                       description="Forecast with a trained run and save the predictions (clip, lead, y, x) as zarr.")
+    r.add_argument("run_dir")
+    r.add_argument("--split", choices=["test", "train", "val", "all"], default="test")
+    r.add_argument("--checkpoint", default="last", help="last (default) or an epoch number")
+    r.add_argument("--out", help="output .zarr (default: RUN_DIR/predictions/SPLIT_CHECKPOINT.zarr)")
+    r.add_argument("--device", default="auto")
 
 # %% ../nbs/06_cli.ipynb #a3199509
 def _run(args):
@@ -112,6 +168,36 @@ def _run(args):
         print(pipeline.summary(args.store))
     elif args.command == "info":
         print(pipeline.summary(args.store))
+    elif args.command in ("train", "sweep", "predict"):
+        _run_training(args)
+
+
+def _run_training(args):
+    from pathlib import Path
+    from temvp import train as tr
+    if args.command == "train":
+        cfg = tr.TrainConfig(args.label, n_f=args.nf, n_s=args.ns, **_train_config(args))
+        run_dir = Path(args.run_dir) if args.run_dir else Path(args.store).parent / "runs" / cfg.run_name()
+        tr.train(args.store, cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite, progress=True)
+        hist = tr.read_history(run_dir)
+        print(f"run {run_dir}: {len(hist)} epochs, last train loss {hist['train_loss'].iloc[-1]:.4g}, "
+              f"val loss {hist['val_loss'].iloc[-1]:.4g}")
+    elif args.command == "sweep":
+        from temvp.sweep import sweep
+        runs = Path(args.runs) if args.runs else Path(args.store).parent / "runs"
+        table = sweep(args.store, run_root=runs, config=_train_config(args), labels_=args.labels, n_f=args.nf,
+                      n_s=args.ns, scheduler=args.scheduler, workers=args.workers, progress=True)
+        print(table.drop(columns=["run_dir"], errors="ignore").to_string(index=False))
+        if (table.status == "error").any():
+            raise ValueError(f"{int((table.status == 'error').sum())} run(s) failed; see the table above. Rerun "
+                             "the same command to retry them (finished runs are skipped).")
+    else:
+        ck = int(args.checkpoint) if args.checkpoint.isdigit() else args.checkpoint
+        pred = tr.predict(args.run_dir, split=args.split, checkpoint=ck, device=args.device)
+        out = Path(args.out) if args.out else Path(args.run_dir) / "predictions" / f"{args.split}_{args.checkpoint}.zarr"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pred.to_dataset().to_zarr(str(out), mode="w", consolidated=False, zarr_format=3)
+        print(f"{pred.sizes['clip']} clips x {pred.sizes['lead']} frames predicted (epoch {pred.attrs['epoch']}) -> {out}")
 
 
 def main(argv=None):
