@@ -7,7 +7,7 @@ __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', '
            'check_cube', 'evaluate_run', 'evaluate', 'write_cube', 'open_cube', 'read_predictions', 'averages',
            'at_final_epoch', 'table1', 'summary']
 
-# %% ../nbs/12_evaluate.ipynb #750946a8
+# %% ../nbs/12_evaluate.ipynb #54f6fa54
 import hashlib
 import json
 import os
@@ -26,7 +26,7 @@ from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage
 from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation
 
-# %% ../nbs/12_evaluate.ipynb #6ac92732
+# %% ../nbs/12_evaluate.ipynb #14084cce
 VARIANTS = ("raw", "matched")
 BASELINES = ("persistence", "input_mean")
 CUBE_VERSION = 1
@@ -69,7 +69,7 @@ def _pick_epochs(kept, epochs, run_dir):
                          "or 'all').")
     return {e: kept[e] for e in sorted(set(want))}
 
-# %% ../nbs/12_evaluate.ipynb #6b53332d
+# %% ../nbs/12_evaluate.ipynb #76977249
 def score(pred, target, *, where="prediction"):
     """Per-frame metrics of raw and histogram-matched predictions.
 
@@ -109,7 +109,7 @@ def baselines_of(inputs, n_out, *, names=BASELINES):
     x = np.asarray(inputs, dtype=np.float32)
     return np.stack([np.repeat(make[n](x), n_out, axis=1) for n in names])
 
-# %% ../nbs/12_evaluate.ipynb #866dcf6a
+# %% ../nbs/12_evaluate.ipynb #85adce2e
 def store_fingerprint(store, labels_):
     """A dict label -> {shape, norm_mean, norm_std, first_crop_sha1} describing the crops of `labels_` in `store`."""
     store = check_store(store)
@@ -137,7 +137,7 @@ def check_cube(cube, store):
                          "from this store, or recompute it with temvp.evaluate.evaluate(store, ...).")
     return cube
 
-# %% ../nbs/12_evaluate.ipynb #ad673b35
+# %% ../nbs/12_evaluate.ipynb #5d70a369
 def _order(frames, pixel_size):
     "Order measure of frames (..., rows, cols); NaN for constant or non-finite frames."
     from temvp.order import order_measure
@@ -166,9 +166,9 @@ def _check_clips(clips, n, split, run_dir):
                          f"pass clip positions 0..{n - 1} (or None for all).")
     return pos
 
-# %% ../nbs/12_evaluate.ipynb #10b246a6
+# %% ../nbs/12_evaluate.ipynb #23aff8dc
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
-                 save_predictions=True, order=True, clips=None, device="auto", batch_size=16):
+                 save_predictions=True, order=True, clips=None, device="auto", batch_size=16, chunk=256):
     """Per-frame metrics of one trained run at every kept checkpoint, beside baselines on the same clips.
 
     Parameters
@@ -192,6 +192,8 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
         Evaluate only these clip positions (0-based, in each split); default all.
     device, batch_size : str, int
         Passed to `temvp.train.predict`.
+    chunk : int
+        Clips predicted and scored at a time (memory).
 
     Returns
     -------
@@ -259,13 +261,19 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
         for b, bf in enumerate(baselines_of(p["inputs"], L, names=baselines)):
             base[s, :n, ..., b] = score(bf, p["targets"], where=f"run {name}, baseline {baselines[b]}, {split} split")[0]
         for e, (ep, ck) in enumerate(chosen.items()):
-            pred = predict(run_dir, p["inputs"], checkpoint=ck, device=device, batch_size=batch_size).values
-            m, matched = score(pred, p["targets"], where=f"run {name}, epoch {ep}, {split} split")
-            met[e, s, :n] = m
-            if order:
-                o_pred[e, s, :n, :, 0], o_pred[e, s, :n, :, 1] = _order(pred, pixel_size), _order(matched, pixel_size)
-            if split == "test" and save_predictions and (save_predictions != "last" or e == E - 1):
-                saved.append((ep, pred.astype(np.float16)))
+            keep = split == "test" and save_predictions and (save_predictions != "last" or e == E - 1)
+            kept_pred = []
+            for c in range(0, n, chunk):  # bounded memory: `chunk` clips at a time
+                sl = slice(c, min(n, c + chunk))
+                pred = predict(run_dir, p["inputs"][sl], checkpoint=ck, device=device, batch_size=batch_size).values
+                m, matched = score(pred, p["targets"][sl], where=f"run {name}, epoch {ep}, {split} split")
+                met[e, s, sl] = m
+                if order:
+                    o_pred[e, s, sl, :, 0], o_pred[e, s, sl, :, 1] = _order(pred, pixel_size), _order(matched, pixel_size)
+                if keep:
+                    kept_pred.append(pred.astype(np.float16))
+            if keep:
+                saved.append((ep, np.concatenate(kept_pred)))
     ep_list = list(chosen)
     coords = {"epoch": ep_list, "split": splits, "clip": np.arange(n_max), "lead": np.arange(1, L + 1),
               "metric": list(METRICS), "variant": list(VARIANTS), "baseline": list(baselines)}
@@ -312,7 +320,7 @@ def _describe(ds):
             ds[k].attrs["description"] = v
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #41d6ff71
+# %% ../nbs/12_evaluate.ipynb #5a3ed228
 def _runs(run_root, runs, preset, kind):
     if runs is None:
         if run_root is None:
@@ -335,14 +343,14 @@ def _runs(run_root, runs, preset, kind):
                          "temvp.sweep.sweep or `temvp sweep` first.")
     return found
 
-# %% ../nbs/12_evaluate.ipynb #9a3c3a7c
+# %% ../nbs/12_evaluate.ipynb #9c18ea0f
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
         "evaluated": False, "has_run": False}
 
 
 def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=None, splits=("train", "test"),
              epochs="all", baselines=BASELINES, save_predictions=True, order=True, device="auto", batch_size=16,
-             replace=False, progress=True):
+             replace=False, cache=True, progress=True):
     """Evaluate every run of a sweep and stack the results into one metric cube, written as zarr.
 
     Parameters
@@ -362,6 +370,9 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         See `evaluate_run`.
     replace : bool
         Replace an existing cube at `out`.
+    cache : bool
+        Keep each run's evaluation in `run_dir/evaluation.zarr` and reuse it while the run's checkpoints, the
+        store's crops and the options are unchanged (an interrupted sweep evaluation resumes where it stopped).
     progress : bool
         Print a line per run and the summary at the end.
 
@@ -385,9 +396,10 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
                               "another out=.")
     say = print if progress else (lambda *a: None)
     parts, preds = [], {}
+    kw = dict(splits=list(splits), epochs=epochs, baselines=list(baselines), save_predictions=save_predictions,
+              order=order)
     for (label, f, s), r in sorted(found.items()):
-        ev = evaluate_run(r, store=store, splits=splits, epochs=epochs, baselines=baselines,
-                          save_predictions=save_predictions, order=order, device=device, batch_size=batch_size)
+        ev = _cached_run(r, store, kw, cache=cache, device=device, batch_size=batch_size)
         if "prediction" in ev:
             preds[r.name] = ev["prediction"].to_dataset().assign_attrs(label=label, n_f=f, n_s=s, run_dir=str(r))
             ev = ev.drop_vars(["prediction", "pred_epoch", "test_clip", "test_start"], errors="ignore")
@@ -419,7 +431,30 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         say(summary(cube, show=False))
     return _describe(cube)
 
-# %% ../nbs/12_evaluate.ipynb #b0961f02
+# %% ../nbs/12_evaluate.ipynb #7f3c5258
+def _run_key(run_dir, store, kw):
+    files = sorted([run_dir / "last.pt", *(run_dir / "checkpoints").glob("epoch_*.pt")])
+    stat = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()}
+    label = read_run(run_dir)["train"]["label"]
+    return json.dumps({"cube_version": CUBE_VERSION, "checkpoints": stat, **kw,
+                       "epochs": kw["epochs"] if isinstance(kw["epochs"], str) else [int(e) for e in kw["epochs"]],
+                       "fingerprint": store_fingerprint(store, [label])}, sort_keys=True)
+
+
+def _cached_run(run_dir, store, kw, *, cache, device, batch_size):
+    "evaluate_run, or its result cached in run_dir/evaluation.zarr when nothing it depends on changed."
+    if not cache:
+        return evaluate_run(run_dir, store=store, device=device, batch_size=batch_size, **kw)
+    path, key = run_dir / "evaluation.zarr", _run_key(run_dir, store, kw)
+    if (path / "zarr.json").is_file():
+        old = xr.open_zarr(str(path), consolidated=False)
+        if old.attrs.get("eval_key") == key:
+            return old.load()
+    ev = evaluate_run(run_dir, store=store, device=device, batch_size=batch_size, **kw)
+    write_cube(ev.assign_attrs(eval_key=key), path, replace=True)
+    return ev
+
+# %% ../nbs/12_evaluate.ipynb #3a0e85b7
 def write_cube(cube, out, *, predictions=None, replace=False):
     """Write a metric cube (root group) and test predictions (groups `predictions/<run name>`) to zarr at `out`."""
     out = Path(out)
@@ -476,7 +511,7 @@ def read_predictions(out, run, *, clip=None):
         ds = ds.isel(test_clip=clip)
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #ae71565f
+# %% ../nbs/12_evaluate.ipynb #2d5dc066
 def _as_sweep(cube):
     "A run's cube (from `evaluate_run`) with the sweep's leading dims (size, n_f, n_s)."
     if "size" in cube.dims:
@@ -531,7 +566,7 @@ def at_final_epoch(da, cube):
                        dims=fe.dims, coords=fe.coords)
     return da.isel(epoch=pos).where(fe.notnull())
 
-# %% ../nbs/12_evaluate.ipynb #c6783806
+# %% ../nbs/12_evaluate.ipynb #9750ada9
 def table1(cube, *, strategy="best", variant="matched", split="test"):
     """The study's Table 1 from the cube: MAE, MSE, SSIM per video on the test split.
 
