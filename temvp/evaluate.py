@@ -7,7 +7,7 @@ __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', '
            'check_cube', 'evaluate_run', 'evaluate', 'write_cube', 'open_cube', 'read_predictions', 'averages',
            'at_final_epoch', 'table1', 'summary']
 
-# %% ../nbs/12_evaluate.ipynb #54f6fa54
+# %% ../nbs/12_evaluate.ipynb #a55caaa9
 import hashlib
 import json
 import os
@@ -26,7 +26,7 @@ from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage
 from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation
 
-# %% ../nbs/12_evaluate.ipynb #14084cce
+# %% ../nbs/12_evaluate.ipynb #fe29c2cd
 VARIANTS = ("raw", "matched")
 BASELINES = ("persistence", "input_mean")
 CUBE_VERSION = 1
@@ -69,7 +69,7 @@ def _pick_epochs(kept, epochs, run_dir):
                          "or 'all').")
     return {e: kept[e] for e in sorted(set(want))}
 
-# %% ../nbs/12_evaluate.ipynb #76977249
+# %% ../nbs/12_evaluate.ipynb #6cf306a7
 def score(pred, target, *, where="prediction"):
     """Per-frame metrics of raw and histogram-matched predictions.
 
@@ -109,7 +109,7 @@ def baselines_of(inputs, n_out, *, names=BASELINES):
     x = np.asarray(inputs, dtype=np.float32)
     return np.stack([np.repeat(make[n](x), n_out, axis=1) for n in names])
 
-# %% ../nbs/12_evaluate.ipynb #85adce2e
+# %% ../nbs/12_evaluate.ipynb #8ec239b9
 def store_fingerprint(store, labels_):
     """A dict label -> {shape, norm_mean, norm_std, first_crop_sha1} describing the crops of `labels_` in `store`."""
     store = check_store(store)
@@ -137,7 +137,7 @@ def check_cube(cube, store):
                          "from this store, or recompute it with temvp.evaluate.evaluate(store, ...).")
     return cube
 
-# %% ../nbs/12_evaluate.ipynb #5d70a369
+# %% ../nbs/12_evaluate.ipynb #f457fd1e
 def _order(frames, pixel_size):
     "Order measure of frames (..., rows, cols); NaN for constant or non-finite frames."
     from temvp.order import order_measure
@@ -166,7 +166,7 @@ def _check_clips(clips, n, split, run_dir):
                          f"pass clip positions 0..{n - 1} (or None for all).")
     return pos
 
-# %% ../nbs/12_evaluate.ipynb #23aff8dc
+# %% ../nbs/12_evaluate.ipynb #f3115683
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
                  save_predictions=True, order=True, clips=None, device="auto", batch_size=16, chunk=256):
     """Per-frame metrics of one trained run at every kept checkpoint, beside baselines on the same clips.
@@ -320,7 +320,7 @@ def _describe(ds):
             ds[k].attrs["description"] = v
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #5a3ed228
+# %% ../nbs/12_evaluate.ipynb #fdccf3b4
 def _runs(run_root, runs, preset, kind):
     if runs is None:
         if run_root is None:
@@ -343,7 +343,7 @@ def _runs(run_root, runs, preset, kind):
                          "temvp.sweep.sweep or `temvp sweep` first.")
     return found
 
-# %% ../nbs/12_evaluate.ipynb #9c18ea0f
+# %% ../nbs/12_evaluate.ipynb #c347e436
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
         "evaluated": False, "has_run": False}
 
@@ -431,7 +431,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         say(summary(cube, show=False))
     return _describe(cube)
 
-# %% ../nbs/12_evaluate.ipynb #7f3c5258
+# %% ../nbs/12_evaluate.ipynb #8633ef64
 def _run_key(run_dir, store, kw):
     files = sorted([run_dir / "last.pt", *(run_dir / "checkpoints").glob("epoch_*.pt")])
     stat = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()}
@@ -454,7 +454,7 @@ def _cached_run(run_dir, store, kw, *, cache, device, batch_size):
     write_cube(ev.assign_attrs(eval_key=key), path, replace=True)
     return ev
 
-# %% ../nbs/12_evaluate.ipynb #3a0e85b7
+# %% ../nbs/12_evaluate.ipynb #66e116c7
 def write_cube(cube, out, *, predictions=None, replace=False):
     """Write a metric cube (root group) and test predictions (groups `predictions/<run name>`) to zarr at `out`."""
     out = Path(out)
@@ -511,7 +511,7 @@ def read_predictions(out, run, *, clip=None):
         ds = ds.isel(test_clip=clip)
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #2d5dc066
+# %% ../nbs/12_evaluate.ipynb #34056aa2
 def _as_sweep(cube):
     "A run's cube (from `evaluate_run`) with the sweep's leading dims (size, n_f, n_s)."
     if "size" in cube.dims:
@@ -566,7 +566,7 @@ def at_final_epoch(da, cube):
                        dims=fe.dims, coords=fe.coords)
     return da.isel(epoch=pos).where(fe.notnull())
 
-# %% ../nbs/12_evaluate.ipynb #9750ada9
+# %% ../nbs/12_evaluate.ipynb #5e8d8d35
 def table1(cube, *, strategy="best", variant="matched", split="test"):
     """The study's Table 1 from the cube: MAE, MSE, SSIM per video on the test split.
 
@@ -615,7 +615,7 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
         row.update({"N_f": n_f, "N_s": n_s, "epoch": int(cube.final_epoch.sel(size=label, n_f=n_f, n_s=n_s)),
                     "clips": n})
         cols[str(label)] = row
-    return pd.DataFrame(cols, dtype=object)
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
 
 
 def summary(cube, *, show=True):
