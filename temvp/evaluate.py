@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', 'score', 'baselines_of', 'store_fingerprint',
            'check_cube', 'evaluate_run', 'evaluate', 'write_cube', 'open_cube', 'read_predictions', 'averages',
-           'at_final_epoch', 'table1', 'summary']
+           'at_final_epoch', 'clip_onsets', 'table1', 'summary']
 
-# %% ../nbs/12_evaluate.ipynb #a55caaa9
+# %% ../nbs/12_evaluate.ipynb #41d0dee5
 import hashlib
 import json
 import os
@@ -26,7 +26,7 @@ from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage
 from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation
 
-# %% ../nbs/12_evaluate.ipynb #fe29c2cd
+# %% ../nbs/12_evaluate.ipynb #e4b20b6c
 VARIANTS = ("raw", "matched")
 BASELINES = ("persistence", "input_mean")
 CUBE_VERSION = 1
@@ -69,7 +69,7 @@ def _pick_epochs(kept, epochs, run_dir):
                          "or 'all').")
     return {e: kept[e] for e in sorted(set(want))}
 
-# %% ../nbs/12_evaluate.ipynb #6cf306a7
+# %% ../nbs/12_evaluate.ipynb #5f37dd8f
 def score(pred, target, *, where="prediction"):
     """Per-frame metrics of raw and histogram-matched predictions.
 
@@ -109,7 +109,7 @@ def baselines_of(inputs, n_out, *, names=BASELINES):
     x = np.asarray(inputs, dtype=np.float32)
     return np.stack([np.repeat(make[n](x), n_out, axis=1) for n in names])
 
-# %% ../nbs/12_evaluate.ipynb #8ec239b9
+# %% ../nbs/12_evaluate.ipynb #da8845b3
 def store_fingerprint(store, labels_):
     """A dict label -> {shape, norm_mean, norm_std, first_crop_sha1} describing the crops of `labels_` in `store`."""
     store = check_store(store)
@@ -137,7 +137,7 @@ def check_cube(cube, store):
                          "from this store, or recompute it with temvp.evaluate.evaluate(store, ...).")
     return cube
 
-# %% ../nbs/12_evaluate.ipynb #f457fd1e
+# %% ../nbs/12_evaluate.ipynb #c8815226
 def _order(frames, pixel_size):
     "Order measure of frames (..., rows, cols); NaN for constant or non-finite frames."
     from temvp.order import order_measure
@@ -166,7 +166,7 @@ def _check_clips(clips, n, split, run_dir):
                          f"pass clip positions 0..{n - 1} (or None for all).")
     return pos
 
-# %% ../nbs/12_evaluate.ipynb #f3115683
+# %% ../nbs/12_evaluate.ipynb #5828b41f
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
                  save_predictions=True, order=True, clips=None, device="auto", batch_size=16, chunk=256):
     """Per-frame metrics of one trained run at every kept checkpoint, beside baselines on the same clips.
@@ -320,7 +320,7 @@ def _describe(ds):
             ds[k].attrs["description"] = v
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #fdccf3b4
+# %% ../nbs/12_evaluate.ipynb #6f2e53d4
 def _runs(run_root, runs, preset, kind):
     if runs is None:
         if run_root is None:
@@ -343,7 +343,7 @@ def _runs(run_root, runs, preset, kind):
                          "temvp.sweep.sweep or `temvp sweep` first.")
     return found
 
-# %% ../nbs/12_evaluate.ipynb #c347e436
+# %% ../nbs/12_evaluate.ipynb #e4e2c663
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
         "evaluated": False, "has_run": False}
 
@@ -431,7 +431,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         say(summary(cube, show=False))
     return _describe(cube)
 
-# %% ../nbs/12_evaluate.ipynb #8633ef64
+# %% ../nbs/12_evaluate.ipynb #1bbb78e8
 def _run_key(run_dir, store, kw):
     files = sorted([run_dir / "last.pt", *(run_dir / "checkpoints").glob("epoch_*.pt")])
     stat = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()}
@@ -454,7 +454,7 @@ def _cached_run(run_dir, store, kw, *, cache, device, batch_size):
     write_cube(ev.assign_attrs(eval_key=key), path, replace=True)
     return ev
 
-# %% ../nbs/12_evaluate.ipynb #66e116c7
+# %% ../nbs/12_evaluate.ipynb #27d3e2bc
 def write_cube(cube, out, *, predictions=None, replace=False):
     """Write a metric cube (root group) and test predictions (groups `predictions/<run name>`) to zarr at `out`."""
     out = Path(out)
@@ -511,7 +511,7 @@ def read_predictions(out, run, *, clip=None):
         ds = ds.isel(test_clip=clip)
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #34056aa2
+# %% ../nbs/12_evaluate.ipynb #edac8875
 def _as_sweep(cube):
     "A run's cube (from `evaluate_run`) with the sweep's leading dims (size, n_f, n_s)."
     if "size" in cube.dims:
@@ -566,7 +566,63 @@ def at_final_epoch(da, cube):
                        dims=fe.dims, coords=fe.coords)
     return da.isel(epoch=pos).where(fe.notnull())
 
-# %% ../nbs/12_evaluate.ipynb #5e8d8d35
+# %% ../nbs/12_evaluate.ipynb #583ee7ba
+def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="final", **kwargs):
+    """Onset found in the targets and in the predictions of every clip that straddles a true onset.
+
+    Parameters
+    ----------
+    cube : xr.Dataset
+        A metric cube or one run's, evaluated with ``order=True``.
+    onsets : dict of str to int, optional
+        True onset frame per video; default: the `onset` attribute of the videos in the cube's store (simulated
+        videos; -1 or absent: no onset).
+    split : {"test", "train"}
+    variant : {"matched", "raw"}
+    epoch : "final" or int
+    **kwargs
+        Passed to `temvp.order.onset_in_clip` (e.g. ``min_segment``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (run, clip): size, n_f, n_s, clip, start, true_onset, target_onset, pred_onset (video frames,
+        NaN when not found), visible, offset (pred - target, video frames; NaN unless both found).
+    """
+    from temvp.order import onset_in_clip
+    cube = _as_sweep(cube)
+    if "order_pred" not in cube:
+        raise ValueError("the cube has no order measure; evaluate with order=True.")
+    if onsets is None:
+        store, onsets = cube.attrs.get("store"), {}
+        for label in map(str, cube["size"].values):
+            if store and Path(store).exists() and has(store, "videos", label):
+                o = read_stage(store, "videos", label).attrs.get("onset", -1)
+                if o is not None and o >= 0:
+                    onsets[label] = int(o)
+    rows = []
+    for label in map(str, cube["size"].values):
+        for f in map(int, cube.n_f.values):
+            for s in map(int, cube.n_s.values):
+                if label not in onsets or not cube.has_run.sel(size=label, n_f=f, n_s=s):
+                    continue
+                c = cube.sel(size=label, n_f=f, n_s=s, split=split)
+                ep = int(c.final_epoch) if epoch == "final" else int(epoch)
+                pred = c.order_pred.sel(epoch=ep, variant=variant).values[:, :f]
+                for k in np.flatnonzero(c.valid.values):
+                    start, last, on = int(c.start[k]), int(c.frame.values[k, f - 1]), onsets[label]
+                    inp, tgt = c.order_input.values[k, :f], c.order_target.values[k, :f]
+                    if not start < on <= last or not np.isfinite(np.r_[inp, tgt, pred[k]]).all():
+                        continue
+                    r = onset_in_clip(tgt, pred[k], input_measure=inp, spacing=s, **kwargs)
+                    at = lambda i: None if i is None else start + int(i) * s
+                    rows.append({"size": label, "n_f": f, "n_s": s, "clip": int(k), "start": start, "true_onset": on,
+                                 "target_onset": at(r["target_onset"]), "pred_onset": at(r["pred_onset"]),
+                                 "visible": r["visible"], "offset": r["offset"]})
+    return pd.DataFrame(rows, columns=["size", "n_f", "n_s", "clip", "start", "true_onset", "target_onset",
+                                       "pred_onset", "visible", "offset"])
+
+# %% ../nbs/12_evaluate.ipynb #ea13e39f
 def table1(cube, *, strategy="best", variant="matched", split="test"):
     """The study's Table 1 from the cube: MAE, MSE, SSIM per video on the test split.
 
