@@ -7,7 +7,7 @@ __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', '
            'check_cube', 'evaluate_run', 'evaluate', 'write_cube', 'open_cube', 'read_predictions', 'averages',
            'at_final_epoch', 'clip_onsets', 'table1', 'summary']
 
-# %% ../nbs/12_evaluate.ipynb #41d0dee5
+# %% ../nbs/12_evaluate.ipynb #ba04b319
 import hashlib
 import json
 import os
@@ -26,7 +26,7 @@ from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage
 from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation
 
-# %% ../nbs/12_evaluate.ipynb #e4b20b6c
+# %% ../nbs/12_evaluate.ipynb #a02e8f7a
 VARIANTS = ("raw", "matched")
 BASELINES = ("persistence", "input_mean")
 CUBE_VERSION = 1
@@ -69,7 +69,7 @@ def _pick_epochs(kept, epochs, run_dir):
                          "or 'all').")
     return {e: kept[e] for e in sorted(set(want))}
 
-# %% ../nbs/12_evaluate.ipynb #5f37dd8f
+# %% ../nbs/12_evaluate.ipynb #e2a320be
 def score(pred, target, *, where="prediction"):
     """Per-frame metrics of raw and histogram-matched predictions.
 
@@ -109,7 +109,7 @@ def baselines_of(inputs, n_out, *, names=BASELINES):
     x = np.asarray(inputs, dtype=np.float32)
     return np.stack([np.repeat(make[n](x), n_out, axis=1) for n in names])
 
-# %% ../nbs/12_evaluate.ipynb #da8845b3
+# %% ../nbs/12_evaluate.ipynb #0f8339c0
 def store_fingerprint(store, labels_):
     """A dict label -> {shape, norm_mean, norm_std, first_crop_sha1} describing the crops of `labels_` in `store`."""
     store = check_store(store)
@@ -137,7 +137,7 @@ def check_cube(cube, store):
                          "from this store, or recompute it with temvp.evaluate.evaluate(store, ...).")
     return cube
 
-# %% ../nbs/12_evaluate.ipynb #c8815226
+# %% ../nbs/12_evaluate.ipynb #702bca2f
 def _order(frames, pixel_size):
     "Order measure of frames (..., rows, cols); NaN for constant or non-finite frames."
     from temvp.order import order_measure
@@ -166,9 +166,9 @@ def _check_clips(clips, n, split, run_dir):
                          f"pass clip positions 0..{n - 1} (or None for all).")
     return pos
 
-# %% ../nbs/12_evaluate.ipynb #5828b41f
+# %% ../nbs/12_evaluate.ipynb #96602139
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
-                 save_predictions=True, order=True, clips=None, device="auto", batch_size=16, chunk=256):
+                 save_predictions=True, order="auto", clips=None, device="auto", batch_size=16, chunk=256):
     """Per-frame metrics of one trained run at every kept checkpoint, beside baselines on the same clips.
 
     Parameters
@@ -186,8 +186,9 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     save_predictions : bool or "last"
         Keep the raw predicted frames of the test clips (float16) as variable `prediction` (epoch, test_clip,
         lead, y, x): at every evaluated epoch, or only the last one with "last".
-    order : bool
-        Add the order measure of inputs, targets and predictions per frame (crops of at least 32x32).
+    order : bool or "auto"
+        Add the order measure of inputs, targets and predictions per frame ("auto": when the crops are at least
+        32x32, the smallest the measure's default band resolves).
     clips : sequence of int, optional
         Evaluate only these clip positions (0-based, in each split); default all.
     device, batch_size : str, int
@@ -224,6 +225,8 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     name, n_f, n_s = run_dir.name, cfg.n_f, cfg.n_s
     crops = read_stage(store, "crops", cfg.label)["crops"]
     video = crops.values.astype(np.float32)
+    if order == "auto":
+        order = min(video.shape[1:]) >= 32
     pixel_size = _pixel_size(store, cfg.label) if order else None
     video_order = _order(video, pixel_size) if order else None
     per = {}
@@ -320,7 +323,7 @@ def _describe(ds):
             ds[k].attrs["description"] = v
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #6f2e53d4
+# %% ../nbs/12_evaluate.ipynb #5f0aaecb
 def _runs(run_root, runs, preset, kind):
     if runs is None:
         if run_root is None:
@@ -343,13 +346,13 @@ def _runs(run_root, runs, preset, kind):
                          "temvp.sweep.sweep or `temvp sweep` first.")
     return found
 
-# %% ../nbs/12_evaluate.ipynb #e4e2c663
+# %% ../nbs/12_evaluate.ipynb #9a069e08
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
         "evaluated": False, "has_run": False}
 
 
 def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=None, splits=("train", "test"),
-             epochs="all", baselines=BASELINES, save_predictions=True, order=True, device="auto", batch_size=16,
+             epochs="all", baselines=BASELINES, save_predictions=True, order="auto", device="auto", batch_size=16,
              replace=False, cache=True, progress=True):
     """Evaluate every run of a sweep and stack the results into one metric cube, written as zarr.
 
@@ -431,7 +434,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         say(summary(cube, show=False))
     return _describe(cube)
 
-# %% ../nbs/12_evaluate.ipynb #1bbb78e8
+# %% ../nbs/12_evaluate.ipynb #027cb098
 def _run_key(run_dir, store, kw):
     files = sorted([run_dir / "last.pt", *(run_dir / "checkpoints").glob("epoch_*.pt")])
     stat = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()}
@@ -454,7 +457,7 @@ def _cached_run(run_dir, store, kw, *, cache, device, batch_size):
     write_cube(ev.assign_attrs(eval_key=key), path, replace=True)
     return ev
 
-# %% ../nbs/12_evaluate.ipynb #27d3e2bc
+# %% ../nbs/12_evaluate.ipynb #15e8b1a9
 def write_cube(cube, out, *, predictions=None, replace=False):
     """Write a metric cube (root group) and test predictions (groups `predictions/<run name>`) to zarr at `out`."""
     out = Path(out)
@@ -511,7 +514,7 @@ def read_predictions(out, run, *, clip=None):
         ds = ds.isel(test_clip=clip)
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #edac8875
+# %% ../nbs/12_evaluate.ipynb #a4df4431
 def _as_sweep(cube):
     "A run's cube (from `evaluate_run`) with the sweep's leading dims (size, n_f, n_s)."
     if "size" in cube.dims:
@@ -566,7 +569,7 @@ def at_final_epoch(da, cube):
                        dims=fe.dims, coords=fe.coords)
     return da.isel(epoch=pos).where(fe.notnull())
 
-# %% ../nbs/12_evaluate.ipynb #583ee7ba
+# %% ../nbs/12_evaluate.ipynb #3ebde206
 def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="final", **kwargs):
     """Onset found in the targets and in the predictions of every clip that straddles a true onset.
 
@@ -622,7 +625,7 @@ def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="fi
     return pd.DataFrame(rows, columns=["size", "n_f", "n_s", "clip", "start", "true_onset", "target_onset",
                                        "pred_onset", "visible", "offset"])
 
-# %% ../nbs/12_evaluate.ipynb #ea13e39f
+# %% ../nbs/12_evaluate.ipynb #c0ec5898
 def table1(cube, *, strategy="best", variant="matched", split="test"):
     """The study's Table 1 from the cube: MAE, MSE, SSIM per video on the test split.
 
@@ -677,16 +680,17 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
 def summary(cube, *, show=True):
     """A short text summary of a metric cube: Table 1 and, per run, the test MSE/SSIM skill over persistence."""
     cube = _as_sweep(cube)
-    t = table1(cube)
+    sp = "test" if "test" in cube.split.values else str(cube.split.values[0])
+    t = table1(cube, split=sp)
     lines = [f"Metric cube from store {cube.attrs.get('store', '?')}: {int(cube.has_run.sum())} run(s), videos "
              f"{', '.join(map(str, cube['size'].values))}.",
-             "Table 1 (test split, histogram-matched, best strategy per video, final epoch):",
+             f"Table 1 ({sp} split, histogram-matched, best strategy per video, final epoch):",
              t.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)).to_string(),
              "(noise ceiling not computed: the store does not keep the simulator's clean frames)"]
     av = averages(cube)
-    m = at_final_epoch(av.model_mean, cube).sel(variant="matched", split="test" if "test" in av.split else av.split[0])
-    b = av.baseline_mean.sel(variant="matched", split=m.split.item(), baseline="persistence")
-    lines.append("Per run (test, matched, final epoch): MSE skill = 1 - MSE/MSE_persistence, SSIM gain = SSIM - SSIM_persistence")
+    m = at_final_epoch(av.model_mean, cube).sel(variant="matched", split=sp)
+    b = av.baseline_mean.sel(variant="matched", split=sp, baseline="persistence")
+    lines.append(f"Per run ({sp}, matched, final epoch): MSE skill = 1 - MSE/MSE_persistence, SSIM gain = SSIM - SSIM_persistence")
     for label in cube["size"].values:
         for f in cube.n_f.values:
             for s in cube.n_s.values:
