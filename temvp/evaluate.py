@@ -7,7 +7,7 @@ __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', '
            'check_cube', 'evaluate_run', 'evaluate', 'write_cube', 'open_cube', 'read_predictions', 'averages',
            'at_final_epoch', 'clip_onsets', 'table1', 'summary']
 
-# %% ../nbs/12_evaluate.ipynb #72f29ad0
+# %% ../nbs/12_evaluate.ipynb #cc4c92b2
 import hashlib
 import json
 import os
@@ -26,7 +26,7 @@ from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage
 from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation
 
-# %% ../nbs/12_evaluate.ipynb #a074f9b4
+# %% ../nbs/12_evaluate.ipynb #382bb1b7
 VARIANTS = ("raw", "matched")
 BASELINES = ("persistence", "input_mean")
 CUBE_VERSION = 1
@@ -69,7 +69,7 @@ def _pick_epochs(kept, epochs, run_dir):
                          "or 'all').")
     return {e: kept[e] for e in sorted(set(want))}
 
-# %% ../nbs/12_evaluate.ipynb #47439194
+# %% ../nbs/12_evaluate.ipynb #f78832dd
 def score(pred, target, *, where="prediction"):
     """Per-frame metrics of raw and histogram-matched predictions.
 
@@ -109,7 +109,7 @@ def baselines_of(inputs, n_out, *, names=BASELINES):
     x = np.asarray(inputs, dtype=np.float32)
     return np.stack([np.repeat(make[n](x), n_out, axis=1) for n in names])
 
-# %% ../nbs/12_evaluate.ipynb #a70a4270
+# %% ../nbs/12_evaluate.ipynb #7d2b80ef
 def store_fingerprint(store, labels_):
     """A dict label -> {shape, norm_mean, norm_std, first_crop_sha1} describing the crops of `labels_` in `store`."""
     store = check_store(store)
@@ -137,7 +137,7 @@ def check_cube(cube, store):
                          "from this store, or recompute it with temvp.evaluate.evaluate(store, ...).")
     return cube
 
-# %% ../nbs/12_evaluate.ipynb #8128e5b3
+# %% ../nbs/12_evaluate.ipynb #023ff404
 def _order(frames, pixel_size):
     "Order measure of frames (..., rows, cols); NaN for constant or non-finite frames."
     from temvp.order import order_measure
@@ -166,7 +166,7 @@ def _check_clips(clips, n, split, run_dir):
                          f"pass clip positions 0..{n - 1} (or None for all).")
     return pos
 
-# %% ../nbs/12_evaluate.ipynb #7867da38
+# %% ../nbs/12_evaluate.ipynb #8c90e981
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
                  save_predictions=True, order="auto", clips=None, device="auto", batch_size=16, chunk=256):
     """Per-frame metrics of one trained run at every kept checkpoint, beside baselines on the same clips.
@@ -323,7 +323,7 @@ def _describe(ds):
             ds[k].attrs["description"] = v
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #bf88de0c
+# %% ../nbs/12_evaluate.ipynb #00671207
 def _runs(run_root, runs, preset, kind):
     if runs is None:
         if run_root is None:
@@ -346,7 +346,7 @@ def _runs(run_root, runs, preset, kind):
                          "temvp.sweep.sweep or `temvp sweep` first.")
     return found
 
-# %% ../nbs/12_evaluate.ipynb #bfea1d50
+# %% ../nbs/12_evaluate.ipynb #390b62c2
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
         "evaluated": False, "has_run": False}
 
@@ -434,7 +434,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         say(summary(cube, show=False))
     return _describe(cube)
 
-# %% ../nbs/12_evaluate.ipynb #a40f3780
+# %% ../nbs/12_evaluate.ipynb #026003ab
 def _run_key(run_dir, store, kw):
     files = sorted([run_dir / "last.pt", *(run_dir / "checkpoints").glob("epoch_*.pt")])
     stat = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()}
@@ -457,7 +457,7 @@ def _cached_run(run_dir, store, kw, *, cache, device, batch_size):
     write_cube(ev.assign_attrs(eval_key=key), path, replace=True)
     return ev
 
-# %% ../nbs/12_evaluate.ipynb #1d6030b4
+# %% ../nbs/12_evaluate.ipynb #6699bc4f
 def write_cube(cube, out, *, predictions=None, replace=False):
     """Write a metric cube (root group) and test predictions (groups `predictions/<run name>`) to zarr at `out`."""
     out = Path(out)
@@ -467,6 +467,7 @@ def write_cube(cube, out, *, predictions=None, replace=False):
     try:
         cube, predictions = _strings(cube), {k: _strings(v) for k, v in (predictions or {}).items()}
         cube = cube.chunk({d: 1 for d in ("size", "n_f", "n_s") if d in cube.dims})  # one chunk per run
+        cube = cube.assign({k: v.compute() for k, v in cube.data_vars.items() if v.dtype == object})
         cube.to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3)
         for name, ds in (predictions or {}).items():
             ds.to_zarr(str(tmp), group=f"predictions/{name}", mode="w-", consolidated=False, zarr_format=3)
@@ -515,7 +516,7 @@ def read_predictions(out, run, *, clip=None):
         ds = ds.isel(test_clip=clip)
     return ds
 
-# %% ../nbs/12_evaluate.ipynb #3207bd90
+# %% ../nbs/12_evaluate.ipynb #d8e1f30b
 def _as_sweep(cube):
     "A run's cube (from `evaluate_run`) with the sweep's leading dims (size, n_f, n_s)."
     if "size" in cube.dims:
@@ -570,7 +571,7 @@ def at_final_epoch(da, cube):
                        dims=fe.dims, coords=fe.coords)
     return da.isel(epoch=pos).where(fe.notnull())
 
-# %% ../nbs/12_evaluate.ipynb #aa66d78a
+# %% ../nbs/12_evaluate.ipynb #54658580
 def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="final", **kwargs):
     """Onset found in the targets and in the predictions of every clip that straddles a true onset.
 
@@ -626,7 +627,7 @@ def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="fi
     return pd.DataFrame(rows, columns=["size", "n_f", "n_s", "clip", "start", "true_onset", "target_onset",
                                        "pred_onset", "visible", "offset"])
 
-# %% ../nbs/12_evaluate.ipynb #ca5b6151
+# %% ../nbs/12_evaluate.ipynb #279eeb45
 def table1(cube, *, strategy="best", variant="matched", split="test"):
     """The study's Table 1 from the cube: MAE, MSE, SSIM per video on the test split.
 
