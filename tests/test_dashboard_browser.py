@@ -1,0 +1,160 @@
+"""End-to-end test of the crop tuner in headless Chromium (Debian's `chromium`, driven by Playwright for Python).
+
+Setup (never `playwright install`: it downloads browsers):
+    apt-get install -y chromium
+    pip install playwright
+Run: pytest -m browser tests/test_dashboard_browser.py  (TEMVP_KEEP=1 keeps the screenshots in test-output/).
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found; apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed; pip install playwright (never `playwright install`)")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, sync_playwright):
+    "A demo store served by `panel serve temvp/app.py` on a free port: (url, store, log path)."
+    from temvp.pipeline import demo
+    tmp = tmp_path_factory.mktemp("dash")
+    store = demo(tmp, n_frames=40, size=256, progress=False, log=lambda *a: None)
+    port = _free_port()
+    log = tmp / "panel.log"
+    cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "temvp" / "app.py"), "--address", "127.0.0.1",
+           "--port", str(port), "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", str(store)]
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=tmp)
+    url = f"http://127.0.0.1:{port}/app"
+    try:
+        for _ in range(240):
+            if proc.poll() is not None:
+                pytest.fail(f"panel serve exited:\n{log.read_text()}")
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"panel serve did not answer at {url}:\n{log.read_text()}")
+        yield url, store, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _input(page, label):
+    "The <input> of the Panel widget whose label is `label`."
+    return page.locator(f".bk-input-group:has(label:text-is('{label}')) input").first
+
+
+def _wait_value(page, label, pred, timeout=20):
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        v = _input(page, label).input_value()
+        if pred(v):
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"{label} input stayed at {v!r}")
+
+
+def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
+    from temvp.store import read_stage
+    url, store, log = served
+    old = read_stage(store, "tracks", "2nm").load()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1150})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+        page.get_by_text("Set key frame here").wait_for(timeout=60_000)
+        page.locator("canvas").first.wait_for(timeout=60_000)
+        time.sleep(2)
+        page.screenshot(path=str(out_dir / "01_crop_tuner_loaded.png"), full_page=True)
+
+        # move the frame slider with the keyboard (value_throttled fires on each key press)
+        row0 = _input(page, "row (px)").input_value()
+        handle = page.locator(".noUi-handle").first
+        handle.focus()
+        times = []
+        for _ in range(10):
+            before = _input(page, "row (px)").input_value()
+            t0 = time.perf_counter()
+            handle.press("ArrowRight")
+            try:
+                _wait_value(page, "row (px)", lambda v: v != before, timeout=5)
+                times.append(time.perf_counter() - t0)
+            except AssertionError:
+                pass  # the centre may not move between two frames
+        page.get_by_text("Frame: 10").first.wait_for(timeout=10_000)
+        print(f"slider step -> new centre shown: median {1e3 * np.median(times):.0f} ms over {len(times)} steps")
+        assert _input(page, "row (px)").input_value() != row0 or times == []
+
+        # type a window centre at frame 10 and make it a key frame
+        want = old.track.values[10] + [6.0, -4.0]
+        for name, v in zip(("row (px)", "col (px)"), want):
+            box = _input(page, name)
+            box.fill(f"{v:.1f}")
+            box.press("Enter")
+        time.sleep(0.5)
+        page.get_by_role("button", name="Set key frame here").click()
+        page.get_by_text("Key frame 10").wait_for(timeout=20_000)
+
+        # tap on the frame at frame 11: a second key frame where the click was
+        handle.press("ArrowRight")
+        page.get_by_text("Frame: 11").first.wait_for(timeout=10_000)
+        frame_plot = page.locator(".bk-Canvas").first
+        box = frame_plot.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
+        page.get_by_text("Key frame 11").wait_for(timeout=20_000)
+        tapped = [float(_input(page, n).input_value()) for n in ("row (px)", "col (px)")]
+        page.screenshot(path=str(out_dir / "02_key_frames_set.png"), full_page=True)
+
+        page.get_by_role("button", name="Save to store").click()
+        page.get_by_text("Saved 2nm").wait_for(timeout=120_000)
+        page.screenshot(path=str(out_dir / "03_saved.png"), full_page=True)
+
+        page.get_by_text("Metric explorer", exact=True).click()
+        page.get_by_text("no metric cube yet: run temvp evaluate").wait_for(timeout=10_000)
+        page.screenshot(path=str(out_dir / "04_metric_explorer_placeholder.png"), full_page=True)
+        browser.close()
+    assert not errors, errors
+
+    new = read_stage(store, "tracks", "2nm").load()
+    np.testing.assert_allclose(new.track.values[10] - old.track.values[10], [6.0, -4.0], atol=0.051)
+    np.testing.assert_allclose(new.track.values[11], tapped, atol=0.051)
+    assert new.keyframe.values[[10, 11]].all() and new.keyframe.sum() == 2
+    crops = read_stage(store, "crops", "2nm")
+    assert int(crops.row0.values[10]) == int(np.rint(new.track.values[10, 0])) - 64
