@@ -130,6 +130,23 @@ def _train_parsers(sub):
     w.add_argument("--scheduler", help="a dask scheduler address tcp://HOST:PORT: each run is a task there")
     w.add_argument("--workers", type=int, help="start a local dask cluster of N worker processes")
 
+    e = sub.add_parser("evaluate", help="metric cube of a sweep: per-frame MSE/MAE/SSIM/PSNR, baselines, Table 1",
+                       description="Predict every train and test clip at every kept checkpoint of every run, "
+                                   "histogram-match, score per frame beside the persistence and input-mean "
+                                   "baselines, and write the metric cube as zarr (temvp.evaluate).")
+    e.add_argument("store")
+    e.add_argument("--runs", help="folder of the run folders (default: runs/ beside the store)")
+    e.add_argument("--out", help="cube path (default: RUNS/metrics.zarr)")
+    e.add_argument("--epochs", default="all", help="all (default), last, or a comma list such as 100,200")
+    e.add_argument("--splits", default="train,test", help="comma list of train, test (default both)")
+    e.add_argument("--preset", help="only runs of this preset")
+    e.add_argument("--kind", choices=["random", "blocked"], help="only runs of this split kind")
+    e.add_argument("--device", default="auto")
+    e.add_argument("--no-order", action="store_true", help="skip the order measure")
+    e.add_argument("--no-predictions", action="store_true", help="do not save test predictions for viewing")
+    e.add_argument("--no-cache", action="store_true", help="recompute every run's evaluation")
+    e.add_argument("--replace", action="store_true", help="replace an existing cube")
+
     r = sub.add_parser("predict", help="forecast the clips of a split with a trained run",
                        description="Forecast with a trained run and save the predictions (clip, lead, y, x) as zarr.")
     r.add_argument("run_dir")
@@ -170,6 +187,14 @@ def _run(args):
         print(pipeline.summary(args.store))
     elif args.command in ("train", "sweep", "predict"):
         _run_training(args)
+    elif args.command == "evaluate":
+        from pathlib import Path
+        from temvp.evaluate import evaluate
+        epochs = args.epochs if args.epochs in ("all", "last") else [int(x) for x in args.epochs.split(",")]
+        evaluate(args.store, run_root=Path(args.runs) if args.runs else Path(args.store).parent / "runs",
+                 out=args.out, preset=args.preset, kind=args.kind, splits=tuple(args.splits.split(",")),
+                 epochs=epochs, save_predictions=not args.no_predictions, order=False if args.no_order else "auto",
+                 device=args.device, replace=args.replace, cache=not args.no_cache, progress=True)
 
 
 def _run_training(args):

@@ -17,7 +17,7 @@ def run(*args, ok=True):
     return p
 
 
-@pytest.mark.parametrize("cmd", ["demo", "synth", "ingest", "track", "clips", "info"])
+@pytest.mark.parametrize("cmd", ["demo", "synth", "ingest", "track", "clips", "info", "train", "sweep", "predict", "evaluate"])
 def test_help(cmd):
     p = run(cmd, "--help")
     assert "usage: temvp " + cmd in p.stdout
