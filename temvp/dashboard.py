@@ -6,7 +6,7 @@
 __all__ = ['COLOURS', 'downsample', 'frame_image', 'window_overlay', 'frame_plot', 'crop_plot', 'track_plot', 'clean_clip_counts',
            'clip_count_plot', 'CropTuner', 'app', 'serve', 'frame_png', 'crop_tuner_widget']
 
-# %% ../nbs/13_dashboard.ipynb #189d9b04
+# %% ../nbs/13_dashboard.ipynb #e0aa6f71
 import math
 import socket
 from pathlib import Path
@@ -23,7 +23,7 @@ from .clips import STUDY_NF, STUDY_NS, clip_counts, clip_frames
 from .store import check_store, labels, read_stage, write_stage
 from .track import set_keyframes
 
-# %% ../nbs/13_dashboard.ipynb #cced27fd
+# %% ../nbs/13_dashboard.ipynb #73d49652
 COLOURS = {"window": "#00d1b2", "keyframe": "#ff9f1c", "clamped": "#ef233c"}
 
 
@@ -53,7 +53,7 @@ def downsample(frame, *, max_size=240):
     centre = lambda n: np.arange(n) * f + (f - 1) / 2
     return small, centre(h), centre(w)
 
-# %% ../nbs/13_dashboard.ipynb #15f17295
+# %% ../nbs/13_dashboard.ipynb #a87efcc0
 def _window_box(centre, window):
     "(x0, y0, x1, y1) of the crop window in pixel-edge coordinates, as `crop` cuts it."
     r0, c0 = (np.rint(np.asarray(centre, float)).astype(int) - window // 2)
@@ -107,7 +107,7 @@ def frame_plot(frame, centre, window, *, clamped=False, keyframe=False, max_size
     return (frame_image(frame, max_size=max_size, title=title, height=height)
             * window_overlay(centre, window, clamped=clamped, keyframe=keyframe))
 
-# %% ../nbs/13_dashboard.ipynb #800d624d
+# %% ../nbs/13_dashboard.ipynb #10d9df02
 def crop_plot(crop, *, title="crop", height=240):
     """A crop (cy, cx) as a grey image in crop pixel coordinates (y axis pointing down)."""
     a = np.asarray(crop, np.float32)
@@ -118,7 +118,7 @@ def crop_plot(crop, *, title="crop", height=240):
                                               title=title, framewise=True, xaxis=None, yaxis=None, toolbar=None)
 
 
-def track_plot(track, *, frame=None, reference=None, height=220):
+def track_plot(track, *, frame=None, reference=None, height=300, width=1000):
     """Window centre row and col against frame, clamped frames and key frames marked.
 
     Parameters
@@ -152,10 +152,10 @@ def track_plot(track, *, frame=None, reference=None, height=220):
         color=COLOURS["keyframe"], marker="diamond", size=12))
     els.append(hv.VLine(int(t[0] if frame is None else frame)).opts(color="black", alpha=0.4 if frame is not None else 0))
     els = [e.opts(framewise=True) for e in els]  # axis ranges follow the data on every redraw
-    return hv.Overlay(els).opts(frame_height=height, responsive=True, legend_position="right", framewise=True,
+    return hv.Overlay(els).opts(height=height, width=width, legend_position="right", framewise=True,
                                  show_grid=True, title="window centre")
 
-# %% ../nbs/13_dashboard.ipynb #4914f023
+# %% ../nbs/13_dashboard.ipynb #eb2b777e
 def clean_clip_counts(clamped, *, n_f=STUDY_NF, n_s=STUDY_NS):
     """Clips per strategy, and those without any clamped frame.
 
@@ -195,7 +195,7 @@ def clip_count_plot(counts, *, title="clips per strategy", height=240):
         text_color="white", text_font_size="8pt")
     return hm * lab
 
-# %% ../nbs/13_dashboard.ipynb #8610ede6
+# %% ../nbs/13_dashboard.ipynb #b22a0249
 @pn.cache(max_items=2)
 def _video(store, label):
     "The frames of one video in memory (the player redraws from them)."
@@ -382,10 +382,13 @@ class CropTuner(pn.viewable.Viewer):
         r0, c0 = np.rint(self.track.track.values[t]).astype(int) - w // 2
         return crop_plot(self._frames[t, r0:r0 + w, c0:c0 + w], title=f"crop {w}x{w}")
 
-    def track_view(self, frame=None, revision=None):
-        "The edited track against time, the stored one dashed."
-        return track_plot(self.track, frame=self.frame if frame is None else frame,
-                          reference=self._stored.assign_attrs(window=int(self.window)))
+    def track_view(self, revision=None):
+        "The edited track against time, the stored one dashed (redrawn only when the track changes)."
+        return track_plot(self.track, reference=self._stored.assign_attrs(window=int(self.window)))
+
+    def cursor_view(self, frame=None):
+        "The current frame as a vertical line over the track plot."
+        return hv.VLine(int(self.frame if frame is None else frame)).opts(color="black", alpha=0.4)
 
     def clips_view(self, revision=None):
         "Clips per strategy for the window being tried."
@@ -427,8 +430,10 @@ class CropTuner(pn.viewable.Viewer):
                    pn.Column(pn.pane.HoloViews(hv.DynamicMap(self.crop_view, streams=streams), linked_axes=False),
                              pn.pane.HoloViews(hv.DynamicMap(self.clips_view, streams=[
                                  hv.streams.Params(self, ["revision"])]), linked_axes=False, width=420))),
-            pn.pane.HoloViews(hv.DynamicMap(self.track_view, streams=streams), linked_axes=False,
-                              sizing_mode="stretch_width"),
+            pn.pane.HoloViews((hv.DynamicMap(self.track_view, streams=[hv.streams.Params(self, ["revision"])])
+                               * hv.DynamicMap(self.cursor_view, streams=[hv.streams.Params(self, ["frame"])])).opts(
+                width=1000, height=300, legend_position="right", show_grid=True, title="window centre"),
+                linked_axes=False),
             sizing_mode="stretch_width")
         return pn.Row(controls, plots, sizing_mode="stretch_width")
 
@@ -447,7 +452,7 @@ class CropTuner(pn.viewable.Viewer):
                 f"key frames: {keys}  \nclamped frames: {int(self.track.clamped.sum())}  \n"
                 + ("**unsaved changes**" if self.dirty else "saved"))
 
-# %% ../nbs/13_dashboard.ipynb #1cdd86b0
+# %% ../nbs/13_dashboard.ipynb #ae6bd223
 def app(store, *, label=None):
     """The dashboard page for one store: tabs "Crop tuner" and "Metric explorer"."""
     store = check_store(store)
@@ -512,7 +517,7 @@ def serve(store, *, address="127.0.0.1", port=0, show=False, block=True):
     except KeyboardInterrupt:
         server.stop()
 
-# %% ../nbs/13_dashboard.ipynb #07be0d30
+# %% ../nbs/13_dashboard.ipynb #19a09f61
 def frame_png(frame, centre, window, *, colour=(0, 209, 178), max_size=480):
     """PNG bytes of a frame (grey, stretched to 0..255) with the crop window drawn on it."""
     from PIL import Image, ImageDraw

@@ -146,9 +146,14 @@ def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
         page.get_by_text("Saved 2nm").wait_for(timeout=120_000)
         page.screenshot(path=str(out_dir / "03_saved.png"), full_page=True)
 
+        page.locator("select").first.select_option("4nm")  # a video whose window is clamped on every frame
+        page.get_by_text("Opened 4nm").wait_for(timeout=30_000)
+        time.sleep(1)
+        page.screenshot(path=str(out_dir / "04_clamped_video.png"), full_page=True)
+
         page.get_by_text("Metric explorer", exact=True).click()
         page.get_by_text("no metric cube yet: run temvp evaluate").wait_for(timeout=10_000)
-        page.screenshot(path=str(out_dir / "04_metric_explorer_placeholder.png"), full_page=True)
+        page.screenshot(path=str(out_dir / "05_metric_explorer_placeholder.png"), full_page=True)
         browser.close()
     assert not errors, errors
 
@@ -158,3 +163,27 @@ def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
     assert new.keyframe.values[[10, 11]].all() and new.keyframe.sum() == 2
     crops = read_stage(store, "crops", "2nm")
     assert int(crops.row0.values[10]) == int(np.rint(new.track.values[10, 0])) - 64
+
+
+def test_serve_function(served):
+    "temvp.dashboard.serve on a free port answers on 127.0.0.1; a port in use is a clear error."
+    _, store, _ = served
+    port = _free_port()
+    code = f"from temvp.dashboard import serve; serve({str(store)!r}, port={port})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(120):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/temvp", timeout=2).read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.5)
+        else:
+            pytest.fail("serve() did not answer")
+        assert "temvp" in page
+        busy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert busy.returncode != 0 and "already in use" in busy.stderr, busy.stderr[-2000:]
+    finally:
+        proc.terminate()
+        proc.wait(10)
