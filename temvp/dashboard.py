@@ -6,7 +6,7 @@
 __all__ = ['COLOURS', 'downsample', 'frame_image', 'window_overlay', 'frame_plot', 'crop_plot', 'track_plot', 'clean_clip_counts',
            'clip_count_plot', 'CropTuner', 'app', 'serve', 'frame_png', 'crop_tuner_widget']
 
-# %% ../nbs/13_dashboard.ipynb #e0aa6f71
+# %% ../nbs/13_dashboard.ipynb #46dec293
 import math
 import socket
 from pathlib import Path
@@ -23,7 +23,7 @@ from .clips import STUDY_NF, STUDY_NS, clip_counts, clip_frames
 from .store import check_store, labels, read_stage, write_stage
 from .track import set_keyframes
 
-# %% ../nbs/13_dashboard.ipynb #73d49652
+# %% ../nbs/13_dashboard.ipynb #0dbe6a07
 COLOURS = {"window": "#00d1b2", "keyframe": "#ff9f1c", "clamped": "#ef233c"}
 
 
@@ -53,7 +53,7 @@ def downsample(frame, *, max_size=240):
     centre = lambda n: np.arange(n) * f + (f - 1) / 2
     return small, centre(h), centre(w)
 
-# %% ../nbs/13_dashboard.ipynb #a87efcc0
+# %% ../nbs/13_dashboard.ipynb #5135e5ee
 def _window_box(centre, window):
     "(x0, y0, x1, y1) of the crop window in pixel-edge coordinates, as `crop` cuts it."
     r0, c0 = (np.rint(np.asarray(centre, float)).astype(int) - window // 2)
@@ -107,7 +107,7 @@ def frame_plot(frame, centre, window, *, clamped=False, keyframe=False, max_size
     return (frame_image(frame, max_size=max_size, title=title, height=height)
             * window_overlay(centre, window, clamped=clamped, keyframe=keyframe))
 
-# %% ../nbs/13_dashboard.ipynb #10d9df02
+# %% ../nbs/13_dashboard.ipynb #4c0ca73e
 def crop_plot(crop, *, title="crop", height=240):
     """A crop (cy, cx) as a grey image in crop pixel coordinates (y axis pointing down)."""
     a = np.asarray(crop, np.float32)
@@ -155,7 +155,7 @@ def track_plot(track, *, frame=None, reference=None, height=300, width=1000):
     return hv.Overlay(els).opts(height=height, width=width, legend_position="right", framewise=True,
                                  show_grid=True, title="window centre")
 
-# %% ../nbs/13_dashboard.ipynb #eb2b777e
+# %% ../nbs/13_dashboard.ipynb #8ac7fced
 def clean_clip_counts(clamped, *, n_f=STUDY_NF, n_s=STUDY_NS):
     """Clips per strategy, and those without any clamped frame.
 
@@ -195,7 +195,7 @@ def clip_count_plot(counts, *, title="clips per strategy", height=240):
         text_color="white", text_font_size="8pt")
     return hm * lab
 
-# %% ../nbs/13_dashboard.ipynb #b22a0249
+# %% ../nbs/13_dashboard.ipynb #d735a71a
 @pn.cache(max_items=2)
 def _video(store, label):
     "The frames of one video in memory (the player redraws from them)."
@@ -324,16 +324,17 @@ class CropTuner(pn.viewable.Viewer):
         self._say("Undid the last correction." + (" Not saved yet." if self.dirty else ""), "info")
         return True
 
-    def save(self):
-        """Re-track and re-crop this video in the store with the key frames and window; True on success."""
-        if not self.dirty:
-            self._say("Nothing to save: no new key frame and the window is unchanged.", "info")
-            return False
-        label, old = self.label, self._stored
+    def _save_job(self):
+        "What a save needs, taken on the caller's thread: (label, window, all key frames, stored track)."
+        old = self._stored
         keys = {**{int(t): tuple(old.track.values[t]) for t in np.flatnonzero(old.keyframe.values)}, **self._keys}
+        return self.label, int(self.window), keys, old
+
+    def _write(self, label, window, keys, old):
+        "Re-track and re-crop in the store (no page updates, safe off the server thread); an error text or None."
         try:
-            pipeline.track_to_store(self._store, labels_=[label], window=int(self.window),
-                                    keyframes={label: keys}, keep_keyframes=False)
+            pipeline.track_to_store(self._store, labels_=[label], window=window, keyframes={label: keys},
+                                    keep_keyframes=False)
         except Exception as e:  # anything: the page must say why and keep the old track
             try:
                 now = read_stage(self._store, "tracks", label).load()
@@ -342,13 +343,30 @@ class CropTuner(pn.viewable.Viewer):
                 kept = "the stored track was kept"
             except Exception as e2:
                 kept = f"and restoring the old track failed too ({e2})"
-            self._say(f"Save failed: {type(e).__name__}: {e}; {kept}. Your edits are still on the page.", "danger")
+            return f"Save failed: {type(e).__name__}: {e}; {kept}. Your edits are still on the page."
+        return None
+
+    def _saved(self, label, window, keys, error):
+        if error:
+            self._say(error, "danger")
             return False
         self._load(label)
         n = int(self.track.clamped.sum())
-        self._say(f"Saved {label}: window {self.window}, {len(keys)} key frame(s), {n} clamped frame(s); "
+        self._say(f"Saved {label}: window {window}, {len(keys)} key frame(s), {n} clamped frame(s); "
                   "track and crops rewritten.", "success")
         return True
+
+    def save(self):
+        """Re-track and re-crop this video in the store with the key frames and window; True on success.
+
+        The groups are written atomically one by one; if the crops cannot be written after the track was, the
+        old track is written back, so the store never pairs a new track with old crops.
+        """
+        if not self.dirty:
+            self._say("Nothing to save: no new key frame and the window is unchanged.", "info")
+            return False
+        label, window, keys, old = self._save_job()
+        return self._saved(label, window, keys, self._write(label, window, keys, old))
 
     def tap(self, x=None, y=None):
         "A click on the frame at data (x=col, y=row): a key frame there."
@@ -411,7 +429,10 @@ class CropTuner(pn.viewable.Viewer):
         undo = pn.widgets.Button(name="Undo", width=135)
         undo.on_click(lambda e: self.undo())
         save = pn.widgets.Button(name="Save to store", button_type="primary", width=135)
-        save.on_click(lambda e: self._save_clicked(save))
+
+        async def on_save(event):  # a coroutine function: Panel runs it on the server's event loop
+            await self._save_clicked(save)
+        save.on_click(on_save)
         alert = pn.pane.Alert(pn.bind(lambda m: m or "Click on the frame to put the window centre there.",
                                       self.param.message),
                               alert_type=pn.bind(lambda lv: lv, self.param.level), width=280)
@@ -437,11 +458,17 @@ class CropTuner(pn.viewable.Viewer):
             sizing_mode="stretch_width")
         return pn.Row(controls, plots, sizing_mode="stretch_width")
 
-    def _save_clicked(self, button):
+    async def _save_clicked(self, button):
+        "Save from the page: the re-tracking runs in a thread so the page stays live and shows progress."
+        import asyncio
+        if not self.dirty:
+            return self.save()
         button.loading = True
         self._say(f"Saving {self.label}: re-tracking and re-cropping...", "info")
         try:
-            self.save()
+            label, window, keys, old = self._save_job()
+            error = await asyncio.to_thread(self._write, label, window, keys, old)
+            self._saved(label, window, keys, error)
         finally:
             button.loading = False
 
@@ -452,7 +479,7 @@ class CropTuner(pn.viewable.Viewer):
                 f"key frames: {keys}  \nclamped frames: {int(self.track.clamped.sum())}  \n"
                 + ("**unsaved changes**" if self.dirty else "saved"))
 
-# %% ../nbs/13_dashboard.ipynb #ae6bd223
+# %% ../nbs/13_dashboard.ipynb #d9d7dd63
 def app(store, *, label=None):
     """The dashboard page for one store: tabs "Crop tuner" and "Metric explorer"."""
     store = check_store(store)
@@ -517,7 +544,7 @@ def serve(store, *, address="127.0.0.1", port=0, show=False, block=True):
     except KeyboardInterrupt:
         server.stop()
 
-# %% ../nbs/13_dashboard.ipynb #19a09f61
+# %% ../nbs/13_dashboard.ipynb #21341e15
 def frame_png(frame, centre, window, *, colour=(0, 209, 178), max_size=480):
     """PNG bytes of a frame (grey, stretched to 0..255) with the crop window drawn on it."""
     from PIL import Image, ImageDraw
