@@ -6,10 +6,9 @@
 __all__ = ['COLOURS', 'downsample', 'frame_image', 'window_overlay', 'frame_plot', 'crop_plot', 'track_plot', 'clean_clip_counts',
            'clip_count_plot', 'CropTuner', 'app', 'serve', 'frame_png', 'crop_tuner_widget']
 
-# %% ../nbs/13_dashboard.ipynb #46dec293
+# %% ../nbs/13_dashboard.ipynb #6a63c3e6
 import math
 import socket
-from pathlib import Path
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend; starts nothing)
@@ -23,7 +22,7 @@ from .clips import STUDY_NF, STUDY_NS, clip_counts, clip_frames
 from .store import check_store, labels, read_stage, write_stage
 from .track import set_keyframes
 
-# %% ../nbs/13_dashboard.ipynb #0dbe6a07
+# %% ../nbs/13_dashboard.ipynb #19d306ad
 COLOURS = {"window": "#00d1b2", "keyframe": "#ff9f1c", "clamped": "#ef233c"}
 
 
@@ -53,7 +52,7 @@ def downsample(frame, *, max_size=240):
     centre = lambda n: np.arange(n) * f + (f - 1) / 2
     return small, centre(h), centre(w)
 
-# %% ../nbs/13_dashboard.ipynb #5135e5ee
+# %% ../nbs/13_dashboard.ipynb #9abab494
 def _window_box(centre, window):
     "(x0, y0, x1, y1) of the crop window in pixel-edge coordinates, as `crop` cuts it."
     r0, c0 = (np.rint(np.asarray(centre, float)).astype(int) - window // 2)
@@ -107,7 +106,7 @@ def frame_plot(frame, centre, window, *, clamped=False, keyframe=False, max_size
     return (frame_image(frame, max_size=max_size, title=title, height=height)
             * window_overlay(centre, window, clamped=clamped, keyframe=keyframe))
 
-# %% ../nbs/13_dashboard.ipynb #4c0ca73e
+# %% ../nbs/13_dashboard.ipynb #a23f6717
 def crop_plot(crop, *, title="crop", height=240):
     """A crop (cy, cx) as a grey image in crop pixel coordinates (y axis pointing down)."""
     a = np.asarray(crop, np.float32)
@@ -155,7 +154,7 @@ def track_plot(track, *, frame=None, reference=None, height=300, width=1000):
     return hv.Overlay(els).opts(height=height, width=width, legend_position="right", framewise=True,
                                  show_grid=True, title="window centre")
 
-# %% ../nbs/13_dashboard.ipynb #8ac7fced
+# %% ../nbs/13_dashboard.ipynb #2bc412bb
 def clean_clip_counts(clamped, *, n_f=STUDY_NF, n_s=STUDY_NS):
     """Clips per strategy, and those without any clamped frame.
 
@@ -195,7 +194,7 @@ def clip_count_plot(counts, *, title="clips per strategy", height=240):
         text_color="white", text_font_size="8pt")
     return hm * lab
 
-# %% ../nbs/13_dashboard.ipynb #d735a71a
+# %% ../nbs/13_dashboard.ipynb #07ca44c7
 @pn.cache(max_items=2)
 def _video(store, label):
     "The frames of one video in memory (the player redraws from them)."
@@ -479,7 +478,7 @@ class CropTuner(pn.viewable.Viewer):
                 f"key frames: {keys}  \nclamped frames: {int(self.track.clamped.sum())}  \n"
                 + ("**unsaved changes**" if self.dirty else "saved"))
 
-# %% ../nbs/13_dashboard.ipynb #d9d7dd63
+# %% ../nbs/13_dashboard.ipynb #b6aebc67
 def app(store, *, label=None):
     """The dashboard page for one store: tabs "Crop tuner" and "Metric explorer"."""
     store = check_store(store)
@@ -544,7 +543,7 @@ def serve(store, *, address="127.0.0.1", port=0, show=False, block=True):
     except KeyboardInterrupt:
         server.stop()
 
-# %% ../nbs/13_dashboard.ipynb #21341e15
+# %% ../nbs/13_dashboard.ipynb #68a64e20
 def frame_png(frame, centre, window, *, colour=(0, 209, 178), max_size=480):
     """PNG bytes of a frame (grey, stretched to 0..255) with the crop window drawn on it."""
     from PIL import Image, ImageDraw
