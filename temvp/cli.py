@@ -80,6 +80,14 @@ def build_parser():
 
     n = sub.add_parser("info", help="print a store's summary")
     n.add_argument("store")
+
+    b = sub.add_parser("dashboard", help="serve the dashboard (crop tuner) of a store",
+                       description="Serve the temvp dashboard for one store with Panel (temvp.dashboard); the page "
+                                   "reads and writes only that store. Same as: panel serve temvp/app.py --args STORE")
+    b.add_argument("store")
+    b.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    b.add_argument("--port", type=int, default=5006, help="port (default 5006; 0 picks a free one)")
+    b.add_argument("--show", action="store_true", help="open a browser")
     _train_parsers(sub)
     return p
 
@@ -187,6 +195,10 @@ def _run(args):
         print(pipeline.summary(args.store))
     elif args.command in ("train", "sweep", "predict"):
         _run_training(args)
+    elif args.command == "dashboard":
+        from temvp.dashboard import serve
+        print(f"serving the temvp dashboard of {args.store} on http://{args.address}:{args.port}/temvp (Ctrl-C stops)")
+        serve(args.store, address=args.address, port=args.port, show=args.show, block=True)
     elif args.command == "evaluate":
         from pathlib import Path
         from temvp.evaluate import evaluate
@@ -230,7 +242,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         _run(args)
-    except (ValueError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError) as e:
+    except (ValueError, KeyError, OSError) as e:  # OSError: missing files, existing labels, a busy port
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"temvp {args.command}: error: {msg}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ def run(*args, ok=True):
     return p
 
 
-@pytest.mark.parametrize("cmd", ["demo", "synth", "ingest", "track", "clips", "info", "train", "sweep", "predict", "evaluate"])
+@pytest.mark.parametrize("cmd", ["demo", "synth", "ingest", "track", "clips", "info", "train", "sweep", "predict", "evaluate", "dashboard"])
 def test_help(cmd):
     p = run(cmd, "--help")
     assert "usage: temvp " + cmd in p.stdout
