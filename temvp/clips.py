@@ -7,8 +7,6 @@ __all__ = ['STUDY_NF', 'STUDY_NS', 'SPLITS', 'NO_CLIP', 'clip_span', 'clip_count
            'split_random', 'split_blocked', 'clip_table', 'write_clips', 'read_clips', 'ClipDataset']
 
 # %% ../nbs/04_clips.ipynb #9642bdea
-from pathlib import Path
-
 import numpy as np
 import xarray as xr
 

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
 from .clips import STUDY_NF, STUDY_NS, clip_counts, write_clips
 from .store import check_store, create_store, has, labels, read_stage, write_stage

@@ -8,7 +8,7 @@ __all__ = ['SWEEP_NF', 'SWEEP_NS', 'SHORT_NF', 'sweep_grid', 'run_status', 'run_
 # %% ../nbs/09_sweep.ipynb #d111513f
 import os
 import traceback
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd

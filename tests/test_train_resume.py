@@ -8,29 +8,11 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
-import xarray as xr
 
 torch = pytest.importorskip("torch")
 
-from temvp.clips import write_clips  # noqa: E402
-from temvp.store import create_store, write_stage  # noqa: E402
 from temvp.train import TrainConfig, load_checkpoint, read_history, train  # noqa: E402
-
-SCRIPT = """
-import json, sys
-from temvp.train import TrainConfig, train
-train(sys.argv[1], TrainConfig(**json.loads(sys.argv[3])), run_dir=sys.argv[2], progress=False)
-"""
-
-
-def tiny_store(path, size=16, n_frames=40):
-    t, yy, xx = np.meshgrid(np.arange(n_frames), np.arange(size), np.arange(size), indexing="ij")
-    frames = np.sin(2 * np.pi * (xx - 0.5 * t) / 8) * np.cos(2 * np.pi * yy / 8)
-    frames = ((frames - frames.mean()) / frames.std()).astype(np.float32)
-    store = create_store(path)
-    write_stage(store, "crops", "v", xr.DataArray(frames, dims=("time", "cy", "cx"), name="crops"))
-    write_clips(store, n_f=(2,), n_s=(1,))
-    return store
+from tiny import TRAIN_SCRIPT as SCRIPT, tiny_store  # noqa: E402
 
 
 def test_sigkill_and_resume_matches_uninterrupted(tmp_path):
