@@ -16,7 +16,7 @@ WRITER = textwrap.dedent("""
     big = xr.DataArray(np.random.default_rng(0).integers(0, 255, (1200, 480, 480), dtype='uint8'),
                        dims=('time', 'y', 'x'), name='frames')
     print('writing', flush=True)
-    write_stage(sys.argv[1], 'videos', 'a', big, replace=True, chunks={'frames': (4, 480, 480)})
+    write_stage(sys.argv[1], 'videos', 'a', big, replace=True, chunks={'frames': (1, 480, 480)})
     print('done', flush=True)
 """)
 
@@ -28,11 +28,18 @@ def test_sigkill_during_replace_keeps_old_video(tmp_path):
     write_stage(store, "videos", "b", old + 1)
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(store)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "writing"
-    time.sleep(0.8)  # the write of ~280 MB takes a few seconds: kill it in the middle
+    # kill the writer in the middle: once its staging folder holds some chunks, long before all 1200 frames
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        staged = [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+        if staged and sum(1 for f in staged[0].rglob("*") if f.is_file()) >= 20:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the writer finished before it could be killed; the test did not exercise a crash"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     staged = [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
-    assert staged, "the writer was killed before it started staging; the test did not exercise a crash"
+    assert staged, "no staging folder was left; the test did not exercise a crash"
     assert labels(store) == ["a", "b"]
     np.testing.assert_array_equal(read_stage(store, "videos", "a").frames.values, old.values)
     np.testing.assert_array_equal(read_stage(store, "videos", "b").frames.values, old.values + 1)
