@@ -363,27 +363,29 @@ class PhyDNet(nn.Module):
         b, n = inputs.shape[:2]
         known = torch.cat([inputs, targets[:, :n_out - 1].to(inputs.dtype)], 1) if teacher_forcing else inputs
         k = known.shape[1]
-        z, outs = self.E(known.flatten(0, 1))
-        xp = self.Ep(z).unflatten(0, (b, k)) if hasattr(self, "phycell") else None
-        xr = self.Er(z).unflatten(0, (b, k)) if hasattr(self, "convlstm") else None
+        # time-major (k * b frames): each step's batch is a contiguous block, and unbind's backward is one stack
+        # (indexing [:, t] would cost a full-size zero gradient per step)
+        z, outs = self.E(known.transpose(0, 1).flatten(0, 1))
+        xp = self.Ep(z).unflatten(0, (k, b)).unbind(0) if hasattr(self, "phycell") else None
+        xr = self.Er(z).unflatten(0, (k, b)).unbind(0) if hasattr(self, "convlstm") else None
         hp = hr = None
         hps, tops = [], []
         for t in range(k):
             if xp is not None:
-                hp = self.phycell(xp[:, t], hp)
+                hp = self.phycell(xp[t], hp)
                 hps.append(hp)
             if xr is not None:
-                top, hr = self.convlstm(xr[:, t], hr)
+                top, hr = self.convlstm(xr[t], hr)
                 tops.append(top)
         first = 0 if input_predictions else n - 1  # steps to decode: all, or only those predicting targets
         feats = 0
         if hps:
-            feats = feats + self.Dp(torch.stack(hps[first:], 1).flatten(0, 1))
+            feats = feats + self.Dp(torch.cat(hps[first:]))
         if tops:
-            feats = feats + self.Dr(torch.stack(tops[first:], 1).flatten(0, 1))
-        skips = [o.unflatten(0, (b, k))[:, first:].flatten(0, 1) for o in outs] if self.config.skips else None
+            feats = feats + self.Dr(torch.cat(tops[first:]))
+        skips = [o[first * b:] for o in outs] if self.config.skips else None
         y = self.D(feats, skips)
-        y = (torch.sigmoid(y) if self.config.output == "sigmoid" else y).unflatten(0, (b, k - first))
+        y = (torch.sigmoid(y) if self.config.output == "sigmoid" else y).unflatten(0, (k - first, b)).transpose(0, 1)
         early, preds = y[:, :n - 1 - first], list(y[:, n - 1 - first:].unbind(1))
         state = (hp, hr)
         while len(preds) < n_out:  # predictions fed back, one step at a time
