@@ -23,7 +23,6 @@ import time
 import torch
 
 from temvp.phydnet import PhyDNet, moment_loss
-from temvp.train import forecast_loss
 
 REFERENCE = {"train_ms_b1": 694.0, "train_ms_b8": 4400.0, "infer_ms_per_frame": 18.5}
 

@@ -9,10 +9,9 @@ __all__ = ['PRESETS', 'BLOCKS', 'BLOCK_NAMES', 'PhyDNetConfig', 'preset', 'conv_
 
 # %% ../nbs/07_phydnet.ipynb #086f3ae1
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn

@@ -204,6 +204,16 @@ def load_recipe(recipe=None):
     return rec
 
 
+def _same_video(old, preset, opts):
+    "True if a stored simulated video was made with this preset and these `simulate` options (the demo keeps it)."
+    from inspect import signature
+    from temvp.synth import simulate
+    size = opts.get("size", signature(simulate).parameters["size"].default)
+    return (old.attrs.get("preset") == preset and old.sizes["x"] == size
+            and old.sizes["time"] == opts.get("n_frames", old.sizes["time"])
+            and all(old.attrs.get(k) == opts[k] for k in opts if k not in ("n_frames", "size")))
+
+
 def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, replace=False, progress=True, log=print):
     """Run the main job on the bundled defaults: simulate, track, crop, build clip tables, summarise.
 
@@ -239,11 +249,7 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, replace=Fals
             opts["size"] = size
         label = v.get("label", v["preset"])
         if has(store, "videos", label) and not replace:
-            old = read_stage(store, "videos", label)
-            same = (old.attrs.get("preset") == v["preset"] and all(old.attrs.get(k) == opts[k] for k in opts
-                    if k not in ("n_frames", "size")) and old.sizes["time"] == opts.get("n_frames", old.sizes["time"])
-                    and (size is None or old.sizes["x"] == size))
-            if same:
+            if _same_video(read_stage(store, "videos", label), v["preset"], opts):
                 log(f"synth {label}: already in the store, kept")
                 continue
         log(f"synth {label}: simulating {v['preset']} {opts}")

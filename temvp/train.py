@@ -512,7 +512,6 @@ def _early_stop(val, patience):
 
 def _persistence_mse(ds, positions, config):
     "Per-pixel MSE of persistence on the validation clips (the baseline to beat)."
-    import torch
     x, y = _batch(ds, positions, "cpu")
     return float(((x[:, -1:] - y) ** 2).mean())
 
@@ -582,7 +581,7 @@ def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n
     dev = resolve_device(device)
     model, ck = load_model(run_dir, checkpoint=checkpoint, device=dev)
     n_out = n_out or cfg.n_f
-    coords, frames = {}, None
+    coords = {}
     if inputs_or_store is None or isinstance(inputs_or_store, (str, Path)):
         if split not in ("test", "train", "val", "all"):
             raise ValueError(f"split={split!r} must be 'test', 'train', 'val' or 'all'.")
