@@ -156,8 +156,10 @@ def _pixel_size(store, label):
     return None
 
 
-def _check_clips(clips, n, split, run_dir):
+def _check_clips(clips, n, split, run_dir, max_clips=None):
     if clips is None:
+        if max_clips is not None and n > max_clips:  # evenly spaced over the split, always the same ones
+            return np.unique(np.linspace(0, n - 1, int(max_clips)).round().astype(np.int64))
         return np.arange(n)
     pos = np.asarray(clips, dtype=np.int64).ravel()
     bad = pos[(pos < 0) | (pos >= n)]
@@ -168,7 +170,8 @@ def _check_clips(clips, n, split, run_dir):
 
 # %% ../nbs/12_evaluate.ipynb #8c90e981
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
-                 save_predictions=True, order="auto", clips=None, device="auto", batch_size=16, chunk=256):
+                 save_predictions=True, order="auto", clips=None, max_clips=None, device="auto", batch_size=16,
+                 chunk=256):
     """Per-frame metrics of one trained run at every kept checkpoint, beside baselines on the same clips.
 
     Parameters
@@ -191,6 +194,9 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
         32x32, the smallest the measure's default band resolves).
     clips : sequence of int, optional
         Evaluate only these clip positions (0-based, in each split); default all.
+    max_clips : int, optional
+        Without `clips`: evaluate at most this many clips per split, evenly spaced over it (quick evaluations of
+        long videos; averages are then over those clips).
     device, batch_size : str, int
         Passed to `temvp.train.predict`.
     chunk : int
@@ -232,7 +238,7 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     per = {}
     for split in splits:
         ds = ClipDataset(store, cfg.label, n_f=n_f, n_s=n_s, split=split, kind=cfg.kind)
-        pos = _check_clips(clips, len(ds), split, run_dir)
+        pos = _check_clips(clips, len(ds), split, run_dir, max_clips)
         starts = ds.starts[pos]
         i_idx, t_idx = clip_frames(starts, n_f=n_f, n_s=n_s)
         is_val = np.zeros(len(ds), bool)
@@ -352,8 +358,8 @@ FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch"
 
 
 def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=None, splits=("train", "test"),
-             epochs="all", baselines=BASELINES, save_predictions=True, order="auto", device="auto", batch_size=16,
-             replace=False, cache=True, progress=True):
+             epochs="all", baselines=BASELINES, save_predictions=True, order="auto", max_clips=None, device="auto",
+             batch_size=16, replace=False, cache=True, progress=True):
     """Evaluate every run of a sweep and stack the results into one metric cube, written as zarr.
 
     Parameters
@@ -369,7 +375,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         nothing is written.
     preset, kind : str, optional
         Keep only runs of this preset / split kind.
-    splits, epochs, baselines, save_predictions, order, device, batch_size :
+    splits, epochs, baselines, save_predictions, order, max_clips, device, batch_size :
         See `evaluate_run`.
     replace : bool
         Replace an existing cube at `out`.
@@ -400,7 +406,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
     say = print if progress else (lambda *a: None)
     parts, preds = [], {}
     kw = dict(splits=list(splits), epochs=epochs, baselines=list(baselines), save_predictions=save_predictions,
-              order=order)
+              order=order, max_clips=max_clips)
     for (label, f, s), r in sorted(found.items()):
         ev = _cached_run(r, store, kw, cache=cache, device=device, batch_size=batch_size)
         if "prediction" in ev:
@@ -490,11 +496,14 @@ def _strings(ds):
 
 
 def open_cube(out, *, store=None):
-    """Open a metric cube written by `evaluate` (lazily); with `store`, check it was computed from that store."""
+    """Open a metric cube written by `evaluate` (lazily); with `store`, check it was computed from that store.
+
+    The cube's folder is kept as attribute ``cube_path`` (the test predictions are read from there)."""
     if not (Path(out) / "zarr.json").is_file():
         raise FileNotFoundError(f"out={str(out)!r} is not a metric cube; make one with temvp.evaluate.evaluate "
                                 "(or `temvp evaluate`).")
     cube = xr.open_zarr(str(out), consolidated=False)
+    cube.attrs["cube_path"] = str(Path(out).resolve())  # where its saved predictions are (temvp.viz reads them)
     return check_cube(cube, store) if store is not None else cube
 
 
