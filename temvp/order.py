@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['AU_SPACINGS', 'GENERIC_BAND', 'order_measure', 'Onset', 'detect_onset', 'onset_in_clip']
 
-# %% ../nbs/10_order.ipynb #b8b7e888
+# %% ../nbs/10_order.ipynb #56318661
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +14,7 @@ import xarray as xr
 AU_SPACINGS = (2.0, 3.0)   # Angstrom: Au {200} 2.04 and {111} 2.36, not CeO2 {220} 1.91 or {111} 3.12
 GENERIC_BAND = (0.03, 0.25)  # cycles per pixel, when the pixel size is unknown
 
-# %% ../nbs/10_order.ipynb #0f76819a
+# %% ../nbs/10_order.ipynb #a32f3adf
 def _as_stack(crops):
     "Check `crops` is a (time, rows, cols) stack of finite, non-constant frames; return float32 array and time."
     if isinstance(crops, xr.DataArray):
@@ -44,7 +44,7 @@ def _as_stack(crops):
         raise ValueError(f"`crops` has constant frames {flat[:20].tolist()} (blank or dropped); drop them first.")
     return x, time
 
-# %% ../nbs/10_order.ipynb #9171b7cd
+# %% ../nbs/10_order.ipynb #c51b7ae4
 def _band(shape, pixel_size, spacings, band):
     "Half-plane rfft2 mask of the band, ring index of each kept frequency, and the band in cycles/pixel."
     H, W = shape
@@ -70,8 +70,9 @@ def _band(shape, pixel_size, spacings, band):
     ring = np.rint(k[mask] * min(H, W)).astype(int)  # rings one frequency bin wide
     return mask, ring, (float(lo), float(hi))
 
-# %% ../nbs/10_order.ipynb #ef92c811
-def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_BAND, n_peaks=8, chunk=128):
+# %% ../nbs/10_order.ipynb #76d03ba8
+def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_BAND, n_peaks=None, sigma=None,
+                  taper=None, chunk=128):
     """Per-frame crystalline order: height of the sharpest lattice-fringe peaks above the local spectral background.
 
     Parameters
@@ -84,8 +85,16 @@ def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_
         Lattice spacings in Angstrom kept when the pixel size is known (default Au {200}/{111}: 2.0-3.0 A).
     band : (float, float)
         Spatial frequencies in cycles per pixel kept when the pixel size is unknown.
-    n_peaks : int
-        Number of largest peak-to-background ratios averaged per frame.
+    n_peaks : int, optional
+        Number of largest peak-to-background ratios averaged per frame. Default: 16 on a 128x128 crop, scaled
+        with the crop's area but at least 8 (and at most a quarter of the band's frequencies, when above 8).
+    sigma : float, optional
+        Standard deviation in pixels of the Gaussian window centred on the crop (`taper="gauss"`).
+        Default: 30 px on a 128 px crop, scaled with the crop's side.
+    taper : {"gauss", "hann"}, optional
+        Window: "gauss" weights the crop's centre (the particle), "hann" the whole crop (the earlier measure,
+        with `n_peaks=8`). Default: "gauss" on crops of at least 64x64, "hann" on smaller ones (a 30/128 window
+        there holds too few fringe periods: its peaks broaden into the background).
     chunk : int
         Frames per FFT batch (memory).
 
@@ -99,24 +108,39 @@ def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_
     ------
     ValueError
         For a stack that is not 3-D, frames smaller than 16x16, NaN/inf or constant frames, a bad pixel size,
-        band or `n_peaks`, or a band with too few frequencies.
+        band, `n_peaks`, `sigma` or `taper`, or a band with too few frequencies.
     """
     x, time = _as_stack(crops)
     if pixel_size is None and isinstance(crops, xr.DataArray):
         pixel_size = crops.attrs.get("pixel_size")
     T, H, W = x.shape
     mask, ring, kband = _band((H, W), pixel_size, spacings, band)
+    if n_peaks is None:   # 16 on a 128 px crop, scaled with the area, never below 8 (the band permitting)
+        n_peaks = min(max(8, int(round(16 * H * W / 128 ** 2))), max(8, int(mask.sum()) // 4))
     if isinstance(n_peaks, bool) or not isinstance(n_peaks, (int, np.integer)) or n_peaks < 1:
-        raise ValueError(f"n_peaks={n_peaks!r} must be a positive integer, e.g. 8.")
+        raise ValueError(f"n_peaks={n_peaks!r} must be a positive integer, e.g. 16 (or None for the default).")
+    if taper is None:
+        taper = "gauss" if min(H, W) >= 64 else "hann"
+    if taper not in ("gauss", "hann"):
+        raise ValueError(f"taper={taper!r} must be 'gauss' (weight the crop's centre) or 'hann' (whole crop).")
+    if sigma is None:
+        sigma = 30.0 * min(H, W) / 128
+    if not (np.isscalar(sigma) and np.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma={sigma!r} must be a positive number of pixels, e.g. 30 for a 128 px crop "
+                         "(or None for the default).")
     if mask.sum() < 4 * n_peaks:
         raise ValueError(f"the band {kband} cycles/pixel holds only {mask.sum()} frequencies of a {H}x{W} crop; "
                          f"widen `spacings`/`band`, use larger crops or a smaller n_peaks (now {n_peaks}).")
-    win = np.outer(np.hanning(H), np.hanning(W)).astype(np.float32)
+    if taper == "hann":
+        win = np.outer(np.hanning(H), np.hanning(W)).astype(np.float32)
+    else:
+        r2 = (np.arange(H)[:, None] - (H - 1) / 2) ** 2 + (np.arange(W)[None, :] - (W - 1) / 2) ** 2
+        win = np.exp(-r2 / (2 * float(sigma) ** 2)).astype(np.float32)
     rings = [ring == r for r in np.unique(ring)]
     out = np.empty(T)
     for i in range(0, T, chunk):
         f = x[i:i + chunk]
-        f = (f - f.mean(axis=(1, 2), keepdims=True)) * win
+        f = (f - (f * win).sum(axis=(1, 2), keepdims=True) / win.sum()) * win   # window-weighted mean removed
         F = np.fft.rfft2(f)
         P = (F.real ** 2 + F.imag ** 2)[:, mask]
         bg = np.empty_like(P)
@@ -124,13 +148,15 @@ def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_
             bg[:, s] = np.median(P[:, s], axis=1, keepdims=True)
         R = P / np.maximum(bg, np.finfo(np.float32).tiny)
         out[i:i + chunk] = np.partition(R, -n_peaks, axis=1)[:, -n_peaks:].mean(axis=1)
-    attrs = {"band": list(kband), "n_peaks": int(n_peaks),
+    attrs = {"band": list(kband), "n_peaks": int(n_peaks), "taper": taper,
              "long_name": "lattice peak-to-background ratio"}
+    if taper == "gauss":
+        attrs["sigma"] = float(sigma)
     if pixel_size is not None:
         attrs.update(pixel_size=float(pixel_size), spacings=[float(s) for s in spacings])
     return xr.DataArray(out, dims="time", coords={"time": time}, name="order", attrs=attrs)
 
-# %% ../nbs/10_order.ipynb #0cf3d79b
+# %% ../nbs/10_order.ipynb #3dc5d3e5
 @dataclass
 class Onset:
     "Result of `detect_onset` (frames in the measure's `time` coordinate)."
@@ -142,7 +168,7 @@ class Onset:
     candidate: int          # best split, significant or not
     significant: bool = field(default=False)
 
-# %% ../nbs/10_order.ipynb #3ddd8142
+# %% ../nbs/10_order.ipynb #832a1147
 def _profile(Y, m, prior=2.0):
     """Two-segment mean+variance Gaussian cost of every split tau in [m, T-m] for each row of Y (B, T).
 
@@ -172,8 +198,24 @@ def _best(cost, diff, direction):
     i = np.argmin(c, axis=1)
     return np.where(np.isfinite(c[np.arange(len(c)), i]), i, -1)
 
-# %% ../nbs/10_order.ipynb #99204483
-def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction="down", level=3.84):
+# %% ../nbs/10_order.ipynb #ddbb4da3
+def _half_drop(y, lo, hi, seg, direction):
+    """Least-squares one-step split of y[lo:hi] (levels free, one noise variance): split index in y, the
+    profile of the residual sum of squares over the splits tried, and those splits (all in y's frame indices)."""
+    z = y[lo:hi]
+    n = z.size
+    c1, c2 = np.r_[0.0, np.cumsum(z)], np.r_[0.0, np.cumsum(z ** 2)]
+    k = np.arange(seg, n - seg + 1)
+    m1, m2 = c1[k] / k, (c1[n] - c1[k]) / (n - k)
+    sse = (c2[k] - k * m1 ** 2) + (c2[n] - c2[k] - (n - k) * m2 ** 2)
+    ok = {"down": m1 > m2, "up": m1 < m2, "both": np.ones(k.size, bool)}[direction]
+    if not ok.any():
+        return None, None, None
+    sse = np.where(ok, sse, np.inf)
+    return lo + int(k[np.argmin(sse)]), sse, lo + k
+
+
+def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction="down", level=3.84, refine=30):
     """Onset of disorder in an order-measure sequence: a significant two-segment change-point.
 
     Parameters
@@ -190,6 +232,10 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
         "down": order decreases (onset of disorder); "up": it increases; "both": either.
     level : float
         Profile-likelihood threshold for the interval of the split (3.84: 95% for one parameter).
+    refine : int
+        Half-width in frames of the window around the change-point in which the onset is placed at the half-way
+        point of the drop (a one-step least-squares fit on the measure itself, not its log); 0 keeps the
+        change-point of the log measure.
 
     Returns
     -------
@@ -217,6 +263,8 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
         raise ValueError(f"direction={direction!r} must be 'down' (onset of disorder), 'up' or 'both'.")
     if not (min_drop >= 1 and penalty >= 0 and level > 0):
         raise ValueError(f"min_drop={min_drop!r} must be >= 1, penalty={penalty!r} >= 0 and level={level!r} > 0.")
+    if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)) or refine < 0:
+        raise ValueError(f"refine={refine!r} must be a non-negative integer number of frames, e.g. 30 (0: off).")
     T = y.size
     if T < 2 * min_segment:
         raise ValueError(f"`measure` has {T} frames, too short for two segments of min_segment={min_segment}; "
@@ -225,7 +273,7 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
     if len(bad):
         raise ValueError(f"`measure` has NaN/inf or non-positive values at frames {bad[:20].tolist()}; "
                          "pass a positive measure (e.g. order_measure) and drop bad frames.")
-    y = np.log(y)
+    lin, y = y, np.log(y)
     tau, cost, diff, cost0 = _profile(y[None], min_segment)
     i = int(_best(cost, diff, direction)[0])
     if i < 0:                                             # nothing goes the asked way
@@ -246,13 +294,25 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
     okdir = {"down": diff[0] > 0, "up": diff[0] < 0, "both": np.ones(diff.shape[1], bool)}[direction]
     inside = okdir & ((neff / T) * (cost[0] - cost[0, i]) <= level)
     tin = time[tau[inside]]
+    lo, hi = max(t0 - refine, 0), min(t0 + refine, T)
+    if refine and hi - lo >= 2 * min_segment:
+        # the half-way point of the drop: one-step least squares on the measure itself near the change-point
+        t1, sse, ks = _half_drop(lin, lo, hi, min_segment, direction)
+        if t1 is not None:
+            n = hi - lo
+            res = lin[lo:hi] - np.where(np.arange(lo, hi) < t1, lin[lo:t1].mean(), lin[t1:hi].mean())
+            rr = float(np.corrcoef(res[:-1], res[1:])[0, 1]) if res[:-1].std() > 0 and res[1:].std() > 0 else 0.0
+            rr = min(max(rr, 0.0), 0.95)
+            s2 = max(sse.min() / max(n - 2, 1), 1e-300)
+            tin = np.r_[tin, time[ks[(sse - sse.min()) / s2 * (1 - rr) / (1 + rr) <= level]]]
+            t0 = t1
     interval = (tin.min().item(), tin.max().item())
     unc = float(max(time[t0] - tin.min(), tin.max() - time[t0]))
     t_on = time[t0].item()
     return Onset(t_on if sig else None, unc, interval, float(lr / thr) if thr > 0 else float("inf"), drop, t_on, sig)
 
-# %% ../nbs/10_order.ipynb #73f308c5
-def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1, min_segment=2, **kwargs):
+# %% ../nbs/10_order.ipynb #b08c157d
+def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1, min_segment=2, refine=0, **kwargs):
     """Is the onset of the target frames visible in the predicted frames, and how early or late?
 
     Parameters
@@ -265,6 +325,9 @@ def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1
         Video frames per clip step (the strategy's N_s), to give `offset` in video frames.
     min_segment : int
         Fewest clip frames on either side of a split.
+    refine : int
+        Passed to `detect_onset`; 0 (default) keeps the log change-point, as a clip of a few frames holds too few
+        frames around the drop to place its half-way point.
     **kwargs
         Passed to `detect_onset`.
 
@@ -290,8 +353,8 @@ def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1
     x = np.empty(0) if input_measure is None else np.asarray(input_measure, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"input_measure has shape {x.shape}; pass a 1-D sequence, one value per input frame.")
-    rt = detect_onset(np.r_[x, t], min_segment=min_segment, **kwargs)
-    rp = detect_onset(np.r_[x, p], min_segment=min_segment, **kwargs)
+    rt = detect_onset(np.r_[x, t], min_segment=min_segment, refine=refine, **kwargs)
+    rp = detect_onset(np.r_[x, p], min_segment=min_segment, refine=refine, **kwargs)
     offset = None if rt.onset is None or rp.onset is None else int((rp.onset - rt.onset) * spacing)
     return {"target_onset": rt.onset, "pred_onset": rp.onset, "visible": rp.onset is not None,
             "offset": offset, "target": rt, "pred": rp}
