@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['synth_to_store', 'ingest_to_store', 'track_to_store', 'track_error', 'summary', 'default_recipe', 'load_recipe',
-           'demo']
+           'demo', 'study']
 
 # %% ../nbs/05_pipeline.ipynb #da0b4edf
 import json
@@ -214,8 +214,9 @@ def _same_video(old, preset, opts):
             and all(old.attrs.get(k) == opts[k] for k in opts if k not in ("n_frames", "size")))
 
 
-def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, replace=False, progress=True, log=print):
-    """Run the main job on the bundled defaults: simulate, track, crop, build clip tables, summarise.
+def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False, replace=False, progress=True,
+         log=print):
+    """Run the main job on the bundled defaults: simulate, track, crop, build clip tables, train, evaluate, draw.
 
     Parameters
     ----------
@@ -225,6 +226,10 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, replace=Fals
         Demo recipe (default: the bundled `data/demo.json`).
     n_frames, size : int, optional
         Override every video's frame count and frame size (for quick runs and tests).
+    train : bool
+        Go on after the clip tables with `study`: train the recipe's sweep (`out/runs`), evaluate it into the
+        metric cube (`out/runs/metrics.zarr`) and draw every figure and Table 1 (`out/figures`), as `temvp demo`
+        does. False (the default here) stops at the clip tables.
     replace : bool
         Redo every stage even where the store already holds it.
     progress : bool
@@ -265,4 +270,58 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, replace=Fals
         write_clips(store, labels_=[name], n_f=by_label.get(name, c.get("n_f", STUDY_NF)),
                     n_s=c.get("n_s", STUDY_NS), test_fraction=c.get("test_fraction", 0.1), seed=c.get("seed", 0))
     log(summary(store))
+    if train and rec.get("train"):
+        study(store, out, recipe=rec, replace=replace, progress=progress, log=log)
     return store
+
+
+def study(store, out, *, recipe=None, replace=False, progress=True, log=print):
+    """The modelling half of the demo: train the recipe's sweep, evaluate it, draw every figure and Table 1.
+
+    Parameters
+    ----------
+    store : str or Path
+        A store with crops and clip tables (the first half of `demo`).
+    out : str or Path
+        Output folder: runs go to ``out/runs``, the metric cube to ``out/runs/metrics.zarr``, figures to
+        ``out/figures``.
+    recipe : dict or path, optional
+        A recipe whose ``train`` entry holds `temvp.train.TrainConfig` fields shared by the runs, and ``grid``:
+        per video, the ``n_f`` and ``n_s`` to train (default: the sweep's default grid for every video); and whose
+        optional ``evaluate`` entry holds options of `temvp.evaluate.evaluate`. Default: the bundled recipe.
+    replace : bool
+        Retrain every run from scratch (otherwise finished runs are kept and unfinished ones resumed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The figures written (`temvp.viz.figures`).
+    """
+    import shutil
+    import pandas as pd
+    from temvp.evaluate import evaluate, summary as cube_summary
+    from temvp.sweep import sweep
+    from temvp.viz import figures
+    rec = load_recipe(recipe)
+    t = {k: v for k, v in (rec.get("train") or {}).items() if k != "description"}
+    if not t:
+        raise ValueError("the recipe has no 'train' entry; add one like data/demo.json's to train a sweep.")
+    grid = t.pop("grid", None) or {name: {} for name in labels(store, "clips")}
+    out = Path(out)
+    run_root = out / "runs"
+    if replace and run_root.exists():
+        shutil.rmtree(run_root)
+    log(f"train: {t.get('preset', 'phydnet')} PhyDNet per video and strategy into {run_root}")
+    res = pd.concat([sweep(store, run_root=run_root, config=t, labels_=[name], n_f=g.get("n_f"), n_s=g.get("n_s"),
+                           progress=progress) for name, g in grid.items()], ignore_index=True)
+    bad = res[res.status == "error"]
+    if len(bad):
+        raise RuntimeError("training failed for " + "; ".join(f"{r.label} nf{r.n_f}_ns{r.n_s}: {r.error}"
+                                                              for r in bad.itertuples()))
+    log(f"evaluate: predictions and per-frame metrics of every run into {run_root / 'metrics.zarr'}")
+    cube = evaluate(store, runs=list(res.run_dir), out=run_root / "metrics.zarr", replace=True,
+                    progress=False, **rec.get("evaluate", {}))
+    log(cube_summary(cube, show=False))
+    figs = figures(store, run_root / "metrics.zarr", out / "figures", progress=progress)
+    log(f"figures: {len(figs)} figures (PNG and HTML) and Table 1 (table1.csv, table1.txt) in {out / 'figures'}")
+    return figs
