@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', 'score', 'baselines_of', 'store_fingerprint',
-           'check_cube', 'evaluate_run', 'evaluate', 'write_cube', 'open_cube', 'read_predictions', 'averages',
-           'at_final_epoch', 'clip_onsets', 'table1', 'summary']
+           'check_cube', 'evaluate_run', 'noise_ceiling', 'evaluate', 'write_cube', 'open_cube', 'read_predictions',
+           'averages', 'at_final_epoch', 'clip_onsets', 'table1', 'summary']
 
 # %% ../nbs/12_evaluate.ipynb #cc4c92b2
 import hashlib
@@ -314,7 +314,8 @@ def _provenance(store, labels_):
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "units": "per-pixel means on normalised crops (MSE, MAE); SSIM with each target frame's max-min as "
                      "data_range and a 7x7 uniform window; PSNR in dB with the same data_range",
-            "noise_ceiling": "not computed: the simulator's clean frames are not kept in the store"}
+            "noise_ceiling": "variable `ceiling` (size, time, metric): noise-free simulated crops against the noisy "
+                             "ones, for videos from temvp.synth (absent otherwise)"}
 
 
 def _describe(ds):
@@ -352,14 +353,70 @@ def _runs(run_root, runs, preset, kind):
                          "temvp.sweep.sweep or `temvp sweep` first.")
     return found
 
+# %% ../nbs/12_evaluate.ipynb #279eeb45
+def noise_ceiling(store, label, *, check=True):
+    """Per-frame metrics of a simulated video's noise-free crops against its noisy crops (the noise ceiling).
+
+    The noise-free frames are simulated again from the preset, seed and options recorded with the video, cut with
+    the stored track and normalised with the stored crops' mean and standard deviation.
+
+    Parameters
+    ----------
+    store : str or Path
+    label : str
+        A video made by `temvp.synth` (``format == "synth"``).
+    check : bool
+        Check that the re-simulated noisy frames equal the stored ones bit for bit.
+
+    Returns
+    -------
+    xr.DataArray (time, metric) or None
+        None for a video that is not simulated (or whose frames are not in the store).
+
+    Raises
+    ------
+    ValueError
+        The video cannot be re-simulated bit for bit (made by another temvp version).
+    """
+    from temvp.synth import simulate
+    from temvp.track import crop
+    store = check_store(store)
+    if not has(store, "videos", label):
+        return None
+    vid = read_stage(store, "videos", label)
+    a = vid.attrs
+    if a.get("format") != "synth" or "preset" not in a or "seed" not in a:
+        return None
+    opts = {k: a[k] for k in ("dose", "optics", "onset", "seed") if k in a}
+    sim = simulate(a["preset"], n_frames=vid.sizes["time"], size=vid.sizes["x"], clean=True, **opts)
+    if check and not np.array_equal(sim["frames"].values, vid["frames"].values):
+        raise ValueError(f"video {label!r} could not be re-simulated bit for bit from its recorded preset and seed "
+                         "(made by another temvp version?); evaluate with ceiling=False.")
+    crops = read_stage(store, "crops", label)["crops"]
+    clean = crop(sim["clean"], read_stage(store, "tracks", label)).values.astype(np.float64)
+    clean = ((clean - crops.attrs["norm_mean"]) / crops.attrs["norm_std"]).astype(np.float32)
+    m = frame_metrics(clean, crops.values.astype(np.float32))
+    return xr.DataArray(m.astype(np.float32), dims=("time", "metric"),
+                        coords={"time": crops["time"].values, "metric": list(METRICS)}, name="ceiling")
+
+
+def _add_ceiling(cube, store):
+    got = {str(k): noise_ceiling(store, str(k)) for k in cube["size"].values}
+    got = {k: v.expand_dims(size=[k]) for k, v in got.items() if v is not None}
+    if got:
+        c = xr.concat(list(got.values()), "size", join="outer").reindex(size=cube["size"].values)
+        cube["ceiling"] = c.rename({"time": "frame_index"}).assign_attrs(
+            description="noise ceiling per video frame: noise-free simulated crop against the noisy crop")
+    return cube
+
 # %% ../nbs/12_evaluate.ipynb #390b62c2
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
         "evaluated": False, "has_run": False}
 
 
 def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=None, splits=("train", "test"),
-             epochs="all", baselines=BASELINES, save_predictions=True, order="auto", max_clips=None, device="auto",
-             batch_size=16, replace=False, cache=True, progress=True):
+             epochs="all", baselines=BASELINES, save_predictions=True, order="auto", max_clips=None, ceiling=True,
+             device="auto", batch_size=16, replace=False, cache=True, progress=True):
     """Evaluate every run of a sweep and stack the results into one metric cube, written as zarr.
 
     Parameters
@@ -375,6 +432,9 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         nothing is written.
     preset, kind : str, optional
         Keep only runs of this preset / split kind.
+    ceiling : bool
+        Add the noise ceiling per frame (`noise_ceiling`) of the simulated videos as ``ceiling`` (size, frame_index,
+        metric).
     splits, epochs, baselines, save_predictions, order, max_clips, device, batch_size :
         See `evaluate_run`.
     replace : bool
@@ -434,6 +494,8 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
     cube.attrs = {**_provenance(store, sorted({k[0] for k in found})),
                   "runs": json.dumps({r.name: str(r) for r in found.values()}), "preset": preset or "",
                   "kind": kind or ""}
+    if ceiling:
+        cube = _add_ceiling(cube, store)
     if out is not None:
         write_cube(cube, out, predictions=preds, replace=replace)
     if progress:
@@ -636,7 +698,7 @@ def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="fi
     return pd.DataFrame(rows, columns=["size", "n_f", "n_s", "clip", "start", "true_onset", "target_onset",
                                        "pred_onset", "visible", "offset"])
 
-# %% ../nbs/12_evaluate.ipynb #279eeb45
+# %% ../nbs/12_evaluate.ipynb #46961b7d
 def table1(cube, *, strategy="best", variant="matched", split="test"):
     """The study's Table 1 from the cube: MAE, MSE, SSIM per video on the test split.
 
@@ -653,7 +715,8 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
     Returns
     -------
     pandas.DataFrame
-        Rows MAE, MSE, SSIM, then the same for each baseline, then N_f, N_s, epoch, clips; one column per video.
+        Rows MAE, MSE, SSIM, then the same for each baseline and the noise ceiling (where the cube has one), then
+        N_f, N_s, epoch, clips; one column per video.
     """
     cube = _as_sweep(cube)
     av = averages(cube)
@@ -681,6 +744,12 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
             bv = av.baseline_mean.sel(size=label, n_f=n_f, n_s=n_s, split=split, variant=variant, baseline=b)
             row.update({f"{k.upper()} {b}": float(bv.sel(metric=k)) for k in ("mae", "mse", "ssim")})
         v = cube.valid.sel(size=label, n_f=n_f, n_s=n_s)
+        if "ceiling" in cube and bool(cube.ceiling.sel(size=label).notnull().any()):
+            fr = cube.frame.sel(size=label, n_f=n_f, n_s=n_s).isel(lead=slice(0, n_f))
+            fr = fr.where(v).values if split == "both" else fr.sel(split=split).where(v.sel(split=split)).values
+            fr = fr[np.isfinite(fr)].astype(int)
+            ce = cube.ceiling.sel(size=label).isel(frame_index=fr).mean("frame_index")
+            row.update({f"{k.upper()} ceiling": float(ce.sel(metric=k)) for k in ("mae", "mse", "ssim")})
         n = int(v.sum()) if split == "both" else int(v.sel(split=split).sum())
         row.update({"N_f": n_f, "N_s": n_s, "epoch": int(cube.final_epoch.sel(size=label, n_f=n_f, n_s=n_s)),
                     "clips": n})
@@ -697,7 +766,8 @@ def summary(cube, *, show=True):
              f"{', '.join(map(str, cube['size'].values))}.",
              f"Table 1 ({sp} split, histogram-matched, best strategy per video, final epoch):",
              t.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)).to_string(),
-             "(noise ceiling not computed: the store does not keep the simulator's clean frames)"]
+             "(noise ceiling: the noise-free simulated frames against the noisy targets, the best any forecast can score)"
+             if "ceiling" in cube else "(no noise ceiling: only simulated videos have one)"]
     av = averages(cube)
     m = at_final_epoch(av.model_mean, cube).sel(variant="matched", split=sp)
     b = av.baseline_mean.sel(variant="matched", split=sp, baseline="persistence")
