@@ -27,12 +27,15 @@ def build_parser():
 
     d = sub.add_parser("demo", help="run the main job on the bundled default data",
                        description="Simulate the three default videos (data/demo.json), track, crop, build clip "
-                                   "tables, and print a summary. Finished stages are kept.")
+                                   "tables, train the recipe's PhyDNet sweep (small preset on a CPU), evaluate it, and "
+                                   "write every figure and Table 1 to OUT/figures. Finished stages are kept.")
     d.add_argument("--out", default="temvp-out", help="output folder (default: temvp-out)")
     d.add_argument("--recipe", help="a JSON recipe like data/demo.json")
     d.add_argument("--frames", type=int, help="override the frame count of every video (quick runs)")
     d.add_argument("--size", type=int, help="override the frame size of every video (quick runs)")
     d.add_argument("--replace", action="store_true", help="redo every stage")
+    d.add_argument("--no-train", dest="train", action="store_false",
+                   help="stop after the clip tables (no training, evaluation or figures)")
 
     s = sub.add_parser("synth", help="simulate an in-situ HRTEM video into a store",
                        description="Simulate a video of a Au particle on CeO2 with ground truth (temvp.synth).")
@@ -81,10 +84,14 @@ def build_parser():
     n = sub.add_parser("info", help="print a store's summary")
     n.add_argument("store")
 
-    b = sub.add_parser("dashboard", help="serve the dashboard (crop tuner) of a store",
-                       description="Serve the temvp dashboard for one store with Panel (temvp.dashboard); the page "
-                                   "reads and writes only that store. Same as: panel serve temvp/app.py --args STORE")
+    b = sub.add_parser("dashboard", help="serve the dashboard (crop tuner, metric explorer) of a store",
+                       description="Serve the temvp dashboard for one store with Panel (temvp.dashboard): the crop "
+                                   "tuner and the metric explorer of the cube runs/metrics.zarr beside the store (or "
+                                   "--cube); the page reads only these and writes only the store. Same as: panel "
+                                   "serve temvp/app.py --args STORE [CUBE]")
     b.add_argument("store")
+    b.add_argument("--cube", default=None,
+                   help="metric cube of the explorer (default: runs/metrics.zarr beside the store)")
     b.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     b.add_argument("--port", type=int, default=5006, help="port (default 5006; 0 picks a free one)")
     b.add_argument("--show", action="store_true", help="open a browser")
@@ -168,7 +175,8 @@ def _run(args):
     from temvp import pipeline
     from temvp.clips import write_clips
     if args.command == "demo":
-        pipeline.demo(args.out, recipe=args.recipe, n_frames=args.frames, size=args.size, replace=args.replace)
+        pipeline.demo(args.out, recipe=args.recipe, n_frames=args.frames, size=args.size, replace=args.replace,
+                      train=args.train)
     elif args.command == "synth":
         opts = {k: getattr(args, k) for k in ("n_frames", "size", "dose", "optics", "onset", "seed")
                 if getattr(args, k) is not None}
@@ -198,7 +206,7 @@ def _run(args):
     elif args.command == "dashboard":
         from temvp.dashboard import serve
         print(f"serving the temvp dashboard of {args.store} on http://{args.address}:{args.port}/temvp (Ctrl-C stops)")
-        serve(args.store, address=args.address, port=args.port, show=args.show, block=True)
+        serve(args.store, cube=args.cube, address=args.address, port=args.port, show=args.show, block=True)
     elif args.command == "evaluate":
         from pathlib import Path
         from temvp.evaluate import evaluate

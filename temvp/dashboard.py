@@ -479,15 +479,32 @@ class CropTuner(pn.viewable.Viewer):
                 + ("**unsaved changes**" if self.dirty else "saved"))
 
 # %% ../nbs/13_dashboard.ipynb #b6aebc67
-def app(store, *, label=None):
-    """The dashboard page for one store: tabs "Crop tuner" and "Metric explorer"."""
+def app(store, *, label=None, cube=None):
+    """The dashboard page for one store: tabs "Crop tuner" and "Metric explorer".
+
+    Parameters
+    ----------
+    store : str or Path
+        The temvp store; the only store the page reads and writes.
+    label : str, optional
+        The video the crop tuner opens first.
+    cube : str or Path, optional
+        The metric cube the explorer reads (default: `runs/metrics.zarr` beside the store; when there is none,
+        the tab says how to make it).
+
+    Returns
+    -------
+    panel.template.FastListTemplate
+        With `.tuner` (the `CropTuner`) and `.explorer` (a `MetricExplorer`, or the Alert that stands for it).
+    """
+    from temvp.explorer import metric_explorer
     store = check_store(store)
     tuner = CropTuner(store, label=label)
-    explorer = pn.pane.Alert("**Metric explorer**: no metric cube yet: run temvp evaluate", alert_type="secondary")
+    explorer = metric_explorer(store, cube=cube)
     tabs = pn.Tabs(("Crop tuner", tuner), ("Metric explorer", explorer), dynamic=True)
     tmpl = pn.template.FastListTemplate(title=f"temvp · {store.name}", main=[tabs], header_background="#1b4965",
                                         accent_base_color="#ff9f1c")
-    tmpl.tuner = tuner
+    tmpl.tuner, tmpl.explorer = tuner, explorer
     return tmpl
 
 
@@ -502,13 +519,15 @@ def _check_port(address, port):
         return s.getsockname()[1]
 
 
-def serve(store, *, address="127.0.0.1", port=0, show=False, block=True):
+def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=True):
     """Serve the dashboard of `store` with Panel.
 
     Parameters
     ----------
     store : str or Path
         The temvp store; the page reads and writes only this store.
+    cube : str or Path, optional
+        The metric cube of the explorer (default: `runs/metrics.zarr` beside the store).
     address : str
         Address to bind; 127.0.0.1 (this machine only) unless asked otherwise.
     port : int
@@ -530,7 +549,7 @@ def serve(store, *, address="127.0.0.1", port=0, show=False, block=True):
     """
     store = check_store(store)
     port = _check_port(address, port)
-    server = pn.serve({"temvp": lambda: app(store)}, address=address, port=port, show=show, start=False,
+    server = pn.serve({"temvp": lambda: app(store, cube=cube)}, address=address, port=port, show=show, start=False,
                       websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="temvp", verbose=False)
     server.start()
     print(f"temvp dashboard of {store} at http://{address}:{port}/temvp", flush=True)

@@ -152,8 +152,8 @@ def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
         page.screenshot(path=str(out_dir / "04_clamped_video.png"), full_page=True)
 
         page.get_by_text("Metric explorer", exact=True).click()
-        page.get_by_text("no metric cube yet: run temvp evaluate").wait_for(timeout=10_000)
-        page.screenshot(path=str(out_dir / "05_metric_explorer_placeholder.png"), full_page=True)
+        page.get_by_text("Nothing to explore yet").wait_for(timeout=10_000)  # no runs beside this store
+        page.screenshot(path=str(out_dir / "05_metric_explorer_no_runs.png"), full_page=True)
         browser.close()
     assert not errors, errors
 
