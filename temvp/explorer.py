@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['default_cube', 'find_cube', 'MetricExplorer', 'metric_explorer']
 
-# %% ../nbs/13b_explorer.ipynb #961ef502
+# %% ../nbs/13b_explorer.ipynb #baa63b56
 import json
 import time
 from pathlib import Path
@@ -20,7 +20,7 @@ from . import viz
 from .evaluate import check_cube, open_cube
 from .store import check_store
 
-# %% ../nbs/13b_explorer.ipynb #15aaffee
+# %% ../nbs/13b_explorer.ipynb #8ee18377
 def default_cube(store):
     "Where `temvp evaluate STORE` writes the metric cube by default: `runs/metrics.zarr` beside the store."
     return Path(store).resolve().parent / "runs" / "metrics.zarr"
@@ -63,7 +63,7 @@ def find_cube(store, *, cube=None):
                   f"then reload this page:\n\n```\ntemvp sweep {store} --preset small --epochs 20\n"
                   f"temvp evaluate {store}\n```")
 
-# %% ../nbs/13b_explorer.ipynb #9dabaee6
+# %% ../nbs/13b_explorer.ipynb #8a104407
 _VARIANTS = {"histogram-matched": "matched", "raw": "raw"}
 
 
@@ -96,7 +96,7 @@ def _mosaic(layout, *, cols, gap=8):
         big[y0:y0 + h, x0:x0 + w] = np.clip((a - lo) / max(hi - lo, 1e-9), 0, 1)
         labels.append((x0 + w / 2, y0 - pad / 2, t.label or t.opts.get().kwargs.get("title", "")))
     H, W = big.shape
-    img = hv.Image(big[::-1], bounds=(0, 0, W, H), kdims=["x", "y"], vdims=["intensity"]).opts(
+    img = hv.Image(big, bounds=(0, 0, W, H), kdims=["x", "y"], vdims=["intensity"]).opts(
         cmap="gray", clipping_colors={"NaN": "white"}, colorbar=False, xaxis=None, yaxis=None, toolbar=None,
         frame_width=min(1100, int(W * (2 if W < 500 else 1.4))), data_aspect=1, title=layout.opts.get().kwargs.get("title", ""))
     text = hv.Labels([(x, H - y, s) for x, y, s in labels], ["x", "y"], "text").opts(

@@ -16,7 +16,7 @@ def evaluated_output(out, *, labels_=("2nm",), n_f=(4, 6), n_s=(1, 2), epochs=2,
     runs = out / "runs"
     if not (runs / "metrics.zarr" / "zarr.json").is_file():
         config = dict(preset="small", epochs=epochs, checkpoint_every=1, batch_size=8, device="cpu", seed=0,
-                      clips_per_epoch=8)
+                      clips_per_epoch=4, val_fraction=0)
         sweep(store, run_root=runs, config=config, labels_=list(labels_), n_f=list(n_f), n_s=list(n_s),
               progress=False)
         evaluate(store, run_root=runs, progress=False, device="cpu", max_clips=max_clips)
