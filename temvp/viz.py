@@ -163,12 +163,12 @@ def metric_heatmap(cube, *, size, metric="ssim", split="test", variant="matched"
             for f in m.n_f.values for s in m.n_s.values]
     name = METRIC_NAMES[metric]
     cmap = "viridis" if higher_is_better(metric) else "viridis_r"
+    _mpl()
     fmt = lambda v: f"{v:.3g}"
     hm = hv.HeatMap(rows, kdims=[("n_f", "N_f"), ("n_s", "N_s")],
                     vdims=[hv.Dimension(metric, label=name, value_format=fmt),
                            hv.Dimension("persistence", label=f"{name} persistence", value_format=fmt)]).opts(
         cmap=cmap, colorbar=True, tools=["hover", "tap"], clipping_colors={"NaN": "#eeeeee"}, backend="bokeh")
-    _mpl()
     hm = hm.opts(cmap=cmap, colorbar=True, show_values=True, backend="matplotlib")
     return _panel(hm, title=f"{size}: {name} ({split}, {variant})", width=360, height=300, legend=None, grid=False)
 
@@ -507,10 +507,10 @@ def crop_figure(store, *, label, frame=0, max_size=240):
     crop = crop_plot(crops.values[t], title=f"crop {crops.sizes['cx']}x{crops.sizes['cy']} (normalised)", height=300)
     _mpl()
     return (full + crop).opts(shared_axes=False, backend="bokeh").opts(
-        hv.opts.Image(cmap="gray", invert_yaxis=True, axiswise=True, framewise=True, backend="matplotlib"),
-        hv.opts.Rectangles(facecolor="none", edgecolor="#00d1b2", linewidth=2, backend="matplotlib"),
-        hv.opts.Points(color="#00d1b2", marker="+", s=120, backend="matplotlib"),
-        hv.opts.Layout(sublabel_format="", fig_inches=(9, 4.2), backend="matplotlib"))
+        {"Image": dict(cmap="gray", invert_yaxis=True, axiswise=True, framewise=True),
+         "Rectangles": dict(facecolor="none", edgecolor="#00d1b2", linewidth=2),
+         "Points": dict(color="#00d1b2", marker="+", s=120),
+         "Layout": dict(sublabel_format="", fig_inches=(9, 4.2))}, backend="matplotlib")
 
 
 def clip_count_figure(store):

@@ -24,8 +24,8 @@ def test_help(cmd):
 
 
 def test_demo_small(tmp_path):
-    p = run("demo", "--out", tmp_path, "--frames", "48", "--size", "256")
-    assert "clip counts, Figure S2" in p.stdout
+    p = run("demo", "--out", tmp_path, "--frames", "48", "--size", "256", "--no-train")
+    assert "clip counts, Figure S2" in p.stdout and not (tmp_path / "runs").exists()
     store = tmp_path / "study.zarr"
     tree = xr.open_datatree(store, engine="zarr", consolidated=False)  # plain xarray, no temvp
     assert sorted(tree["crops"].children) == ["2nm", "4nm", "SL"]
@@ -35,8 +35,30 @@ def test_demo_small(tmp_path):
     clips = xr.open_zarr(store, group="clips/SL", consolidated=False)
     assert set(clips.n_f.values) == {4, 6}
     # a second run keeps the videos and is quick
-    p2 = run("demo", "--out", tmp_path, "--frames", "48", "--size", "256")
+    p2 = run("demo", "--out", tmp_path, "--frames", "48", "--size", "256", "--no-train")
     assert p2.stdout.count("already in the store, kept") == 3
+
+
+def test_demo_trains_evaluates_draws(tmp_path):
+    "The whole demo on a tiny recipe: it ends with the metric cube, every figure and Table 1 in OUT/figures."
+    import json
+    from temvp.pipeline import load_recipe
+    rec = {**load_recipe(), "train": {"preset": "small", "epochs": 2, "checkpoint_every": 1, "clips_per_epoch": 8,
+                                      "batch_size": 8, "grid": {"2nm": {"n_f": [4], "n_s": [1, 2]}}},
+           "evaluate": {"max_clips": 6}}
+    (tmp_path / "tiny.json").write_text(json.dumps(rec))
+    p = run("demo", "--out", tmp_path, "--frames", "40", "--size", "192", "--recipe", tmp_path / "tiny.json")
+    assert "Table 1" in p.stdout and "SSIM ceiling" in p.stdout
+    figs = tmp_path / "figures"
+    t1 = (figs / "table1.txt").read_text()
+    assert "SSIM persistence" in t1 and "2nm" in t1
+    listed = [line.split(",") for line in (figs / "figures.csv").read_text().splitlines()[1:]]
+    assert {row[0] for row in listed} >= {"S1", "S2", "2", "3/4", "5-7", "8", "9", "10", "S3", "Table 1", "order"}
+    for row in listed:
+        assert Path(row[2] + ".png").stat().st_size > 1000 and Path(row[2] + ".html").is_file()
+    cube = xr.open_zarr(tmp_path / "runs" / "metrics.zarr", consolidated=False)  # plain xarray
+    assert cube.metrics.sizes["n_s"] == 2 and bool(cube.has_run.sel(size="2nm", n_f=4, n_s=2))
+    assert cube.ceiling.sel(size="2nm", metric="ssim").notnull().all()
 
 
 def test_ingest_then_track(tmp_path):
