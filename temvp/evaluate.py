@@ -150,6 +150,18 @@ def _order(frames, pixel_size):
     return out.reshape(f.shape[:-2])
 
 
+def _order_resolves(video, *, pixel_size):
+    "True if the order measure can be computed on these crops (its band needs enough frequencies)."
+    from temvp.order import order_measure
+    if min(video.shape[1:]) < 32:
+        return False
+    try:
+        order_measure(video[:1].astype(np.float32), pixel_size=pixel_size)
+    except ValueError:
+        return False
+    return True
+
+
 def _pixel_size(store, label):
     if has(store, "videos", label):
         return read_stage(store, "videos", label).attrs.get("pixel_size")
@@ -190,8 +202,8 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
         Keep the raw predicted frames of the test clips (float16) as variable `prediction` (epoch, test_clip,
         lead, y, x): at every evaluated epoch, or only the last one with "last".
     order : bool or "auto"
-        Add the order measure of inputs, targets and predictions per frame ("auto": when the crops are at least
-        32x32, the smallest the measure's default band resolves).
+        Add the order measure of inputs, targets and predictions per frame ("auto": when the measure's band
+        resolves on these crops, e.g. not on crops smaller than 32x32 or on 64x64 crops at the simulator's pixel size).
     clips : sequence of int, optional
         Evaluate only these clip positions (0-based, in each split); default all.
     max_clips : int, optional
@@ -232,7 +244,7 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     crops = read_stage(store, "crops", cfg.label)["crops"]
     video = crops.values.astype(np.float32)
     if order == "auto":
-        order = min(video.shape[1:]) >= 32
+        order = _order_resolves(video, pixel_size=_pixel_size(store, cfg.label))
     pixel_size = _pixel_size(store, cfg.label) if order else None
     video_order = _order(video, pixel_size) if order else None
     per = {}

@@ -110,11 +110,12 @@ def _points(el, color, *, size=6):
     return el.opts(color=color, size=size, backend="bokeh").opts(color=color, s=size ** 2, backend="matplotlib")
 
 
-def _panel(obj, *, title, width, height, legend="right", grid=True, xlabel=None, ylabel=None, yaxis="left", **bokeh):
+def _panel(obj, *, title, width, height, legend="right", grid=True, xlabel=None, ylabel=None, yaxis="left", ylim=None,
+           **bokeh):
     "Title, size, legend (None: none), grid, axis labels of a plot (an Element or Overlay) in both backends."
     _mpl()
     leg = {} if legend is None else {"legend_position": legend}
-    leg.update({k: v for k, v in (("xlabel", xlabel), ("ylabel", ylabel)) if v is not None}, yaxis=yaxis)
+    leg.update({k: v for k, v in (("xlabel", xlabel), ("ylabel", ylabel), ("ylim", ylim)) if v is not None}, yaxis=yaxis)
     obj = obj.opts(title=title, width=width, height=height, show_grid=grid, backend="bokeh", **leg, **bokeh)
     return obj.opts(title=title, fig_inches=(width / 100, height / 100), aspect=width / height, show_grid=grid,
                     backend="matplotlib", **leg)
@@ -272,8 +273,12 @@ def epoch_curves(cube, *, size, n_f, n_s, metric="ssim", variant="matched", spli
     p = float(av.baseline_mean.sel(split="both" if "both" in av.split.values else av.split.values[0],
                                    variant=variant, metric=metric, baseline="persistence"))
     els.append(_line(hv.HLine(p, label="persistence"), COLOURS["persistence"], dash="dashed"))
+    ys = np.r_[[p], *[e.dimension_values(1) for e in els if isinstance(e, hv.Curve)]]
+    ys = ys[np.isfinite(ys)]
+    pad = 0.08 * (ys.max() - ys.min()) if len(ys) and ys.max() > ys.min() else 0.05
+    ylim = (float(ys.min() - pad), float(ys.max() + pad)) if len(ys) else None  # keep the HLine in view
     return _panel(hv.Overlay(els), title=f"{size} N_f={n_f} N_s={n_s}: {name} against epoch ({variant}; dashed: "
-                                         "persistence)", width=560, height=320)
+                                         "persistence)", width=560, height=320, ylim=ylim)
 
 # %% ../nbs/14_viz.ipynb #e7e8a15e
 def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
@@ -308,7 +313,7 @@ def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
 
 def _tile(a, title, frame_size):
     _mpl()
-    return hv.Image(np.asarray(a, np.float32)[::-1], bounds=(0, 0, a.shape[1], a.shape[0])).opts(
+    return hv.Image(np.asarray(a, np.float32), bounds=(0, 0, a.shape[1], a.shape[0])).opts(  # row 0 drawn at the top
         cmap="gray", xaxis=None, yaxis=None, toolbar=None, title=title, frame_width=frame_size,
         frame_height=frame_size, backend="bokeh").opts(cmap="gray", xaxis=None, yaxis=None, title=title,
                                                        fontsize={"title": 8}, backend="matplotlib")
