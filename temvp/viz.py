@@ -154,11 +154,12 @@ def metric_heatmap(cube, *, size, metric="ssim", split="test", variant="matched"
     cube, _ = _cube(cube)
     if str(size) not in cube["size"].values:
         raise ValueError(f"size={size!r} is not in the cube; it has {cube['size'].values.tolist()}.")
-    av = averages(cube.sel(size=[str(size)]))
+    sub = cube.sel(size=[str(size)], metric=[metric], variant=[variant])  # average only what is drawn
+    av = averages(sub)
     if split not in av.split.values:
         raise ValueError(f"split={split!r} is not in the cube; it has {av.split.values.tolist()}.")
     m = av.model_mean.sel(split=split, variant=variant, metric=metric)
-    m = at_final_epoch(m, cube.sel(size=[str(size)])) if epoch == "final" else m.sel(epoch=int(epoch))
+    m = at_final_epoch(m, sub) if epoch == "final" else m.sel(epoch=int(epoch))
     b = av.baseline_mean.sel(split=split, variant=variant, metric=metric, baseline="persistence")
     rows = [(str(f), str(s), float(m.sel(size=str(size), n_f=f, n_s=s)), float(b.sel(size=str(size), n_f=f, n_s=s)))
             for f in m.n_f.values for s in m.n_s.values]
@@ -261,7 +262,8 @@ def epoch_curves(cube, *, size, n_f, n_s, metric="ssim", variant="matched", spli
     _check_metric(metric)
     run = _run(cube, size, n_f, n_s)
     cube, _ = _cube(cube)
-    av = averages(cube.sel(size=[str(size)], n_f=[int(n_f)], n_s=[int(n_s)])).isel(size=0, n_f=0, n_s=0)
+    av = averages(cube.sel(size=[str(size)], n_f=[int(n_f)], n_s=[int(n_s)], metric=[metric], variant=[variant])).isel(
+        size=0, n_f=0, n_s=0)
     ep = run.epoch.values[run.evaluated.values]
     name, els = METRIC_NAMES[metric], []
     for split in splits:
