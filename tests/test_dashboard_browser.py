@@ -23,6 +23,27 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
+# The crop tuner's frame plot (title "LABEL · frame T/N"): its window centre (the one-point renderer with columns
+# col and row) in data pixels and in viewport pixels, and the viewport pixels of (col + dc, row + dr).
+CENTRE_JS = """
+([dc, dr]) => {
+  for (const v of Bokeh.index.all_views()) {
+    const title = v.frame && v.model.title ? String(v.model.title.text ?? "") : "";
+    if (!title.includes(" · frame ")) continue;
+    const r = v.canvas_view.el.getBoundingClientRect();
+    if (r.width == 0) continue;
+    for (const g of v.model.renderers) {
+      const d = g.data_source ? g.data_source.data : null;
+      if (!d || !d.col || !d.row || d.col.length != 1 || g.glyph.x == null) continue;
+      const [col, row] = [d.col[0], d.row[0]];
+      const sx = (c) => r.left + v.frame.x_scale.compute(c), sy = (w) => r.top + v.frame.y_scale.compute(w);
+      return {title, col, row, x: sx(col), y: sy(row), x1: sx(col + dc), y1: sy(row + dr)};
+    }
+  }
+  return null;
+}
+"""
+
 
 def _free_port():
     with socket.socket() as s:
@@ -140,6 +161,30 @@ def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
         page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
         page.get_by_text("Key frame 11").wait_for(timeout=20_000)
         tapped = [float(_input(page, n).input_value()) for n in ("row (px)", "col (px)")]
+
+        # drag the window centre at frame 12 by (-6, +9) px (row, col) with the mouse: a third key frame there
+        handle.press("ArrowRight")
+        page.get_by_text("Frame: 12").first.wait_for(timeout=10_000)
+        for _ in range(100):  # the frame plot shows frame 12
+            c = page.evaluate(CENTRE_JS, [9.0, -6.0])
+            if c and "frame 12/" in c["title"]:
+                break
+            time.sleep(0.1)
+        assert c and "frame 12/" in c["title"], c
+        time.sleep(0.3)
+        c = page.evaluate(CENTRE_JS, [9.0, -6.0])
+        dragged_from = np.array([c["row"], c["col"]])
+        t0 = time.perf_counter()
+        page.mouse.move(c["x"], c["y"])
+        page.mouse.down()
+        page.mouse.move((c["x"] + c["x1"]) / 2, (c["y"] + c["y1"]) / 2, steps=5)
+        page.mouse.move(c["x1"], c["y1"], steps=5)
+        page.mouse.up()
+        page.get_by_text("Key frame 12").wait_for(timeout=20_000)
+        print(f"drag dropped -> key frame set: {1e3 * (time.perf_counter() - t0):.0f} ms")
+        time.sleep(0.5)
+        c2 = page.evaluate(CENTRE_JS, [0.0, 0.0])  # the cross is redrawn where it was dropped
+        np.testing.assert_allclose([c2["row"], c2["col"]], dragged_from + [-6.0, 9.0], atol=0.5)
         page.screenshot(path=str(out_dir / "02_key_frames_set.png"), full_page=True)
 
         page.get_by_role("button", name="Save to store").click()
@@ -160,7 +205,8 @@ def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
     new = read_stage(store, "tracks", "2nm").load()
     np.testing.assert_allclose(new.track.values[10] - old.track.values[10], [6.0, -4.0], atol=0.051)
     np.testing.assert_allclose(new.track.values[11], tapped, atol=0.051)
-    assert new.keyframe.values[[10, 11]].all() and new.keyframe.sum() == 2
+    np.testing.assert_allclose(new.track.values[12] - dragged_from, [-6.0, 9.0], atol=1.0)  # moved as dragged
+    assert new.keyframe.values[[10, 11, 12]].all() and new.keyframe.sum() == 3
     crops = read_stage(store, "crops", "2nm")
     assert int(crops.row0.values[10]) == int(np.rint(new.track.values[10, 0])) - 64
 
