@@ -21,3 +21,16 @@ def out_dir(tmp_path):
         d.mkdir(parents=True, exist_ok=True)
         return d
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def sync_playwright():
+    "Playwright's sync API, or a skip when Debian's chromium or playwright is missing (browser tests)."
+    from browser import CHROMIUM
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found; apt-get install -y chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed; pip install playwright (never `playwright install`)")
+    return sync_playwright

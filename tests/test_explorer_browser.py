@@ -6,7 +6,6 @@ Run: pytest -m browser tests/test_explorer_browser.py  (TEMVP_KEEP=1 keeps the s
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from browser import ARGS, CHROMIUM, free_port  # noqa: E402
 from evaluated import evaluated_output  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -44,26 +41,10 @@ PLOTS_JS = """
 """
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def sync_playwright():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not found; apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed; pip install playwright (never `playwright install`)")
-    return sync_playwright
-
 
 def _serve(tmp, *args):
     "`panel serve temvp/app.py --args ARGS` on a free port; yields its URL once it answers."
-    port = _free_port()
+    port = free_port()
     log = tmp / f"panel-{port}.log"
     cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "temvp" / "app.py"), "--address", "127.0.0.1",
            "--port", str(port), "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", *map(str, args)]
