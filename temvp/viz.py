@@ -261,19 +261,18 @@ def epoch_curves(cube, *, size, n_f, n_s, metric="ssim", variant="matched", spli
     """
     _check_metric(metric)
     run = _run(cube, size, n_f, n_s)
-    cube, _ = _cube(cube)
-    av = averages(cube.sel(size=[str(size)], n_f=[int(n_f)], n_s=[int(n_s)], metric=[metric], variant=[variant])).isel(
-        size=0, n_f=0, n_s=0)
     ep = run.epoch.values[run.evaluated.values]
+    m = run.metrics.sel(epoch=ep, metric=metric, variant=variant)  # (epoch, split, clip, lead)
+    b = run.baseline_metrics.sel(baseline="persistence", metric=metric, variant=variant)  # (split, clip, lead)
     name, els = METRIC_NAMES[metric], []
     for split in splits:
-        if split not in av.split.values:
+        if split != "both" and split not in run.split.values:
             continue
-        y = av.model_mean.sel(split=split, variant=variant, metric=metric, epoch=ep).values
+        # the mean over the split's valid clips and predicted frames, as `temvp.evaluate.averages` takes it
+        y = np.array([np.nanmean(_clips(m.sel(epoch=e), run, split).values) for e in ep])
         els.append(_line(hv.Curve((ep, y), "epoch", name, label=split), COLOURS["model"], dash=DASH[split]))
         els.append(_points(hv.Scatter((ep, y), "epoch", name), COLOURS["model"]))
-    p = float(av.baseline_mean.sel(split="both" if "both" in av.split.values else av.split.values[0],
-                                   variant=variant, metric=metric, baseline="persistence"))
+    p = float(np.nanmean(_clips(b, run, "both").values))
     els.append(_line(hv.HLine(p, label="persistence"), COLOURS["persistence"], dash="dashed"))
     ys = np.r_[[p], *[e.dimension_values(1) for e in els if isinstance(e, hv.Curve)]]
     ys = ys[np.isfinite(ys)]
@@ -308,7 +307,9 @@ def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
     start = int(test.start[int(clip)])
     i_idx = start + n_s * np.arange(n_f)
     t_idx = test.frame.values[int(clip)]
-    inputs, targets = crops.values[i_idx].astype(np.float32), crops.values[t_idx].astype(np.float32)
+    # read only the clip's frames (not the whole video)
+    inputs = crops.isel(time=i_idx).values.astype(np.float32)
+    targets = crops.isel(time=t_idx).values.astype(np.float32)
     return {"inputs": inputs, "targets": targets, "raw": raw,
             "matched": match_histograms(raw, targets).astype(np.float32), "i_idx": i_idx, "t_idx": t_idx, "epoch": ep}
 
@@ -596,13 +597,16 @@ def save_figure(obj, path, *, formats=("png", "html"), dpi=110):
 
 # %% ../nbs/14_viz.ipynb #01fcd6ce
 def _pick_clip(run, onset):
-    "The test clip whose targets straddle `onset` (the one starting latest before it), else clip 0."
+    "The test clip whose targets straddle `onset` (the one starting latest before it), else the nearest, else 0."
     test = run.sel(split="test")
     ok = np.flatnonzero(test.valid.values)
-    if onset is not None:
-        hit = [k for k in ok if int(test.start[k]) < onset <= int(test.frame.values[k, -1])]
+    if onset is not None and len(ok):
+        first, last = test.frame.values[ok, 0], test.frame.values[ok, -1]
+        hit = [k for k, a, b in zip(ok, first, last) if a <= onset <= b]
         if hit:
             return int(max(hit, key=lambda k: int(test.start[k])))
+        gap = np.minimum(np.abs(first - onset), np.abs(last - onset))  # no test clip holds it: the closest one
+        return int(ok[np.argmin(gap)])
     return 0
 
 
