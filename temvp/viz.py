@@ -591,7 +591,17 @@ def save_figure(obj, path, *, formats=("png", "html"), dpi=110):
         import holoviews.plotting.mpl  # noqa: F401
         import matplotlib
         matplotlib.use("Agg")
-        hv.save(obj, str(path.with_suffix(".png")), backend="matplotlib", dpi=dpi)
+        try:
+            hv.save(obj, str(path.with_suffix(".png")), backend="matplotlib", dpi=dpi)
+        except ValueError as e:
+            if "post_execute" not in str(e):
+                raise
+            # pyplot's REPL hook was installed on another IPython shell of this process (nbdev_test runs several
+            # notebooks per process): put it on this shell too, so that pyplot can take it off, and draw again
+            import matplotlib.pyplot as plt
+            from IPython import get_ipython
+            get_ipython().events.register("post_execute", plt._draw_all_if_interactive)
+            hv.save(obj, str(path.with_suffix(".png")), backend="matplotlib", dpi=dpi)
         out.append(path.with_suffix(".png"))
     return out
 
