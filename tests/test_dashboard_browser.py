@@ -5,7 +5,6 @@ Setup (never `playwright install`: it downloads browsers):
     pip install playwright
 Run: pytest -m browser tests/test_dashboard_browser.py  (TEMVP_KEEP=1 keeps the screenshots in test-output/).
 """
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser import ARGS, CHROMIUM, free_port  # noqa: E402
+from browser import ARGS, CHROMIUM, free_port, panel_serve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,31 +50,8 @@ def served(tmp_path_factory, sync_playwright):
     from temvp.pipeline import demo
     tmp = tmp_path_factory.mktemp("dash")
     store = demo(tmp, n_frames=40, size=256, progress=False, log=lambda *a: None)
-    port = free_port()
-    log = tmp / "panel.log"
-    cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "temvp" / "app.py"), "--address", "127.0.0.1",
-           "--port", str(port), "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", str(store)]
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=tmp)
-    url = f"http://127.0.0.1:{port}/app"
-    try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                pytest.fail(f"panel serve exited:\n{log.read_text()}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"panel serve did not answer at {url}:\n{log.read_text()}")
+    with panel_serve(tmp, store) as (url, log):
         yield url, store, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _input(page, label):

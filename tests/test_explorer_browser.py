@@ -4,18 +4,14 @@ A small demo output is trained and evaluated (tests/evaluated.py), served with `
 and driven like a person would: open the tab, click a heat-map cell, jump to the worst clip.
 Run: pytest -m browser tests/test_explorer_browser.py  (TEMVP_KEEP=1 keeps the screenshots in test-output/).
 """
-import json
-import os
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from browser import ARGS, CHROMIUM, free_port  # noqa: E402
+from browser import ARGS, CHROMIUM, panel_serve  # noqa: E402
 from evaluated import evaluated_output  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,31 +40,8 @@ PLOTS_JS = """
 
 def _serve(tmp, *args):
     "`panel serve temvp/app.py --args ARGS` on a free port; yields its URL once it answers."
-    port = free_port()
-    log = tmp / f"panel-{port}.log"
-    cmd = [sys.executable, "-m", "panel", "serve", str(ROOT / "temvp" / "app.py"), "--address", "127.0.0.1",
-           "--port", str(port), "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", *map(str, args)]
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=tmp)
-    url = f"http://127.0.0.1:{port}/app"
-    try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                pytest.fail(f"panel serve exited:\n{log.read_text()}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"panel serve did not answer at {url}:\n{log.read_text()}")
+    with panel_serve(tmp, *args) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
