@@ -296,6 +296,12 @@ def study(store, out, *, recipe=None, replace=False, progress=True, log=print):
     -------
     pandas.DataFrame
         The figures written (`temvp.viz.figures`).
+
+    Raises
+    ------
+    ValueError
+        The recipe has no ``train`` entry, or a run failed (e.g. its folder holds another configuration); the
+        message names the runs and their errors.
     """
     import shutil
     import pandas as pd
@@ -316,8 +322,9 @@ def study(store, out, *, recipe=None, replace=False, progress=True, log=print):
                            progress=progress) for name, g in grid.items()], ignore_index=True)
     bad = res[res.status == "error"]
     if len(bad):
-        raise RuntimeError("training failed for " + "; ".join(f"{r.label} nf{r.n_f}_ns{r.n_s}: {r.error}"
-                                                              for r in bad.itertuples()))
+        raise ValueError("training failed for " + "; ".join(f"{r.label} nf{r.n_f}_ns{r.n_s}: {r.error}"
+                                                            for r in bad.itertuples())
+                         + f". To retrain every run of {run_root} from scratch, pass replace=True (temvp demo --replace).")
     log(f"evaluate: predictions and per-frame metrics of every run into {run_root / 'metrics.zarr'}")
     cube = evaluate(store, runs=list(res.run_dir), out=run_root / "metrics.zarr", replace=True,
                     progress=False, **rec.get("evaluate", {}))
