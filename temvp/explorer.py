@@ -67,12 +67,6 @@ def find_cube(store, *, cube=None):
 _VARIANTS = {"histogram-matched": "matched", "raw": "raw"}
 
 
-def _drawable(overlay):
-    "`overlay` without any Spread that lacks its error column (Bokeh cannot draw one; the curves stay)."
-    keep = [e for e in overlay if not (isinstance(e, hv.Spread) and len(e.vdims) < 2)]
-    return overlay if len(keep) == len(overlay) else hv.Overlay(keep).opts(**overlay.opts.get().kwargs)
-
-
 def _mosaic(layout, *, cols, gap=8):
     """The tiles of a Layout of Images (as `temvp.viz.clip_rows` gives) as one grey image, titles as labels.
 
@@ -214,15 +208,6 @@ class MetricExplorer(pn.viewable.Viewer):
     def _run(self):
         return self.cube.sel(size=self.size, n_f=self.n_f, n_s=self.n_s)
 
-    def _one(self):
-        """The cube of the selected run alone, its lead (and input) dims cut to its N_f.
-
-        A cube of several N_f pads the shorter runs' leads with NaN and frame -1; `temvp.viz`'s per-run
-        functions are given only the selected run's frames.
-        """
-        keep = {d: slice(0, self.n_f) for d in ("lead", "input") if d in self.cube.dims}
-        return self.cube.sel(size=[self.size], n_f=[self.n_f], n_s=[self.n_s]).isel(keep)
-
     def _sync_run(self):
         "Epochs and test clips of the selected run; keeps the epoch and clip when the run has them."
         r = self._run()
@@ -252,7 +237,7 @@ class MetricExplorer(pn.viewable.Viewer):
 
     def ranked(self):
         "Test clips of the selected run, best to worst by the selected metric (`temvp.viz.rank_clips`)."
-        return viz.rank_clips(self._one(), size=self.size, n_f=self.n_f, n_s=self.n_s, metric=self.metric,
+        return viz.rank_clips(self.cube, size=self.size, n_f=self.n_f, n_s=self.n_s, metric=self.metric,
                               split="test", variant=self.variant, epoch=self.epoch)
 
     def best(self):
@@ -306,13 +291,13 @@ class MetricExplorer(pn.viewable.Viewer):
 
     def lead_view(self, size=None, n_f=None, n_s=None, metric=None, split=None, variant=None, epoch=None):
         "The metric against lead time, with the baselines (as the study's Figure 8)."
-        return _drawable(self._timed("lead curves", viz.lead_curves, self._one(), size=self.size, n_f=self.n_f,
+        return self._timed("lead curves", viz.lead_curves, self.cube, size=self.size, n_f=self.n_f,
                                      n_s=self.n_s, metric=self.metric, split=self.split, variant=self.variant,
-                                     epoch=self.epoch))
+                                     epoch=self.epoch)
 
     def epoch_view(self, size=None, n_f=None, n_s=None, metric=None, variant=None):
         "The metric against epoch on the train and test clips (as the study's Figure 10)."
-        return self._timed("epoch curves", viz.epoch_curves, self._one(), size=self.size, n_f=self.n_f,
+        return self._timed("epoch curves", viz.epoch_curves, self.cube, size=self.size, n_f=self.n_f,
                            n_s=self.n_s, metric=self.metric, variant=self.variant)
 
     @param.depends("size", "n_f", "n_s", "clip", "epoch", "variant")
@@ -324,7 +309,7 @@ class MetricExplorer(pn.viewable.Viewer):
             return pn.pane.Alert("This cube has no order measure: it was evaluated with `--no-order` (or crops "
                                  "smaller than 32x32). Re-evaluate without it to see the order of the clips.",
                                  alert_type="secondary")
-        o = self._timed("order curves", viz.order_curves, self._one(), size=self.size, n_f=self.n_f, n_s=self.n_s,
+        o = self._timed("order curves", viz.order_curves, self.cube, size=self.size, n_f=self.n_f, n_s=self.n_s,
                         clip=self.clip, epoch=self.epoch, variant=self.variant)
         return pn.pane.HoloViews(o.opts(width=640, height=300), linked_axes=False)
 
@@ -334,7 +319,7 @@ class MetricExplorer(pn.viewable.Viewer):
         if self.clip is None:
             return pn.pane.Alert("This run has no test clips to show.", alert_type="secondary")
         try:
-            rows = self._timed("clip rows", viz.clip_rows, self._one(), size=self.size, n_f=self.n_f, n_s=self.n_s,
+            rows = self._timed("clip rows", viz.clip_rows, self.cube, size=self.size, n_f=self.n_f, n_s=self.n_s,
                                clip=self.clip, epoch=self.epoch, store=self.store,
                                frame_size=max(60, min(110, 880 // self.n_f)))
         except (KeyError, FileNotFoundError, ValueError, IndexError) as e:
