@@ -112,11 +112,13 @@ def _train_options(p):
     p.add_argument("--val-fraction", type=float, default=0.1, help="validation share of the training clips")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="lay the model out channels-last (default: on the CPU only, where it is faster)")
 
 
 def _train_config(args, **fixed):
     keys = ("preset", "epochs", "lr", "batch_size", "seed", "device", "kind", "checkpoint_every", "val_fraction",
-            "bf16", "compile")
+            "bf16", "compile", "channels_last")
     return {**{k: getattr(args, k) for k in keys}, **fixed}
 
 
@@ -169,6 +171,10 @@ def _train_parsers(sub):
     r.add_argument("--checkpoint", default="last", help="last (default) or an epoch number")
     r.add_argument("--out", help="output .zarr (default: RUN_DIR/predictions/SPLIT_CHECKPOINT.zarr)")
     r.add_argument("--device", default="auto")
+    r.add_argument("--bf16", action="store_true",
+                   help="bfloat16 autocast: about 2.5x faster on CPUs with AMX and on GPUs, not bit-identical")
+    r.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="lay the model out channels-last (default: on the CPU only)")
 
 # %% ../nbs/06_cli.ipynb #a3199509
 def _run(args):
@@ -238,7 +244,8 @@ def _run_training(args):
                              "the same command to retry them (finished runs are skipped).")
     else:
         ck = int(args.checkpoint) if args.checkpoint.isdigit() else args.checkpoint
-        pred = tr.predict(args.run_dir, split=args.split, checkpoint=ck, device=args.device)
+        pred = tr.predict(args.run_dir, split=args.split, checkpoint=ck, device=args.device, bf16=args.bf16,
+                          channels_last=args.channels_last)
         out = Path(args.out) if args.out else Path(args.run_dir) / "predictions" / f"{args.split}_{args.checkpoint}.zarr"
         out.parent.mkdir(parents=True, exist_ok=True)
         pred.to_dataset().to_zarr(str(out), mode="w", consolidated=False, zarr_format=3)
