@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from .clips import STUDY_NF, STUDY_NS, clip_counts, write_clips
+from .clips import STUDY_NF, STUDY_NS, write_clips
 from .store import check_store, create_store, has, labels, read_stage, write_stage
 
 # %% ../nbs/05_pipeline.ipynb #8f3bf14f
@@ -143,11 +144,9 @@ def summary(store):
     """A text summary of a store: videos, tracks, crops and clip counts per strategy (Figure S2)."""
     store = check_store(store)
     lines = [f"temvp store {store}"]
-    n_frames = {}
     for name in labels(store, "videos"):
         v = read_stage(store, "videos", name)
         t, h, w = v.frames.shape
-        n_frames[name] = t
         px = f"{v.attrs['pixel_size']:.4g} A/px" if "pixel_size" in v.attrs else "pixel size unknown"
         ft = f", {v.attrs['frame_time']:.3g} s/frame" if "frame_time" in v.attrs else ""
         onset = v.attrs.get("onset")
@@ -172,11 +171,13 @@ def summary(store):
         lines.append(f"  clips of {name}: {len(n)} strategies, {int(n.min())}-{int(n.max())} clips each "
                      f"(split 90/10 random and blocked; seed {tab.attrs.get('seed')})")
     if clip_names:
-        counts = clip_counts({k: n_frames[k] for k in clip_names if k in n_frames})
-        lines.append("  clip counts, Figure S2 (rows n_f, columns n_s):")
-        for name in counts["size"].values:
+        lines.append("  clip counts, Figure S2 (rows n_f, columns n_s; the strategies of each clip table):")
+        for name in clip_names:
+            n = read_stage(store, "clips", name).n_clips.load()
+            grid = pd.Series(n.values, index=pd.MultiIndex.from_arrays([n.n_f.values, n.n_s.values],
+                                                                       names=["n_f", "n_s"]))
             lines.append(f"    {name}:")
-            lines += ["      " + r for r in counts.sel(size=name).to_pandas().to_string().splitlines()]
+            lines += ["      " + r for r in grid.unstack("n_s").astype("Int64").to_string().splitlines()]
     return "\n".join(lines)
 
 # %% ../nbs/05_pipeline.ipynb #5b766a33
