@@ -172,7 +172,7 @@ def _train_parsers(sub):
     r.add_argument("--out", help="output .zarr (default: RUN_DIR/predictions/SPLIT_CHECKPOINT.zarr)")
     r.add_argument("--device", default="auto")
     r.add_argument("--bf16", action="store_true",
-                   help="bfloat16 autocast: about 2.5x faster on CPUs with AMX and on GPUs, not bit-identical")
+                   help="bfloat16 autocast: about 3x faster on CPUs with AMX, faster on GPUs; not bit-identical")
     r.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="lay the model out channels-last (default: on the CPU only)")
 
