@@ -396,14 +396,15 @@ class PhyDNet(nn.Module):
                 top, hr = self.convlstm(xr[t], hr)
                 tops.append(top)
         first = 0 if input_predictions else n - 1  # steps to decode: all, or only those predicting targets
-        hps, tops = _cat(hps[first:]) if hps else None, _cat(tops[first:]) if tops else None
+        hp_all = _cat(hps[first:]) if hps else None  # the states to decode, time-major like `frames`
+        top_all = _cat(tops[first:]) if tops else None
         ys = []
         for s in range(0, (k - first) * b, size):
             feats = 0
-            if hps is not None:
-                feats = feats + self.Dp(hps[s:s + size])
-            if tops is not None:
-                feats = feats + self.Dr(tops[s:s + size])
+            if hp_all is not None:
+                feats = feats + self.Dp(hp_all[s:s + size])
+            if top_all is not None:
+                feats = feats + self.Dr(top_all[s:s + size])
             skips = [o[first * b + s:first * b + s + size] for o in outs] if outs is not None else None
             ys.append(self.D(feats, skips))
         y = _cat(ys)
