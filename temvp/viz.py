@@ -75,7 +75,7 @@ def _clips(da, run, split):
     "`da` of the valid clips of `split` ('both' pools train and test), stacked on dim 'clip'."
     if split == "both":
         parts = [_clips(da, run, s) for s in run.split.values]
-        return xr.concat(parts, "clip")
+        return xr.concat(parts, "clip", coords="different", compat="equals")  # split becomes a per-clip coord
     if split not in run.split.values:
         raise ValueError(f"split={split!r} is not in the cube; it has {run.split.values.tolist()} (and 'both').")
     return da.sel(split=split).isel(clip=np.flatnonzero(run.valid.sel(split=split).values))
