@@ -66,14 +66,15 @@ def train_step(model, opt, x, y, way):
     opt.step()
 
 
-def timed(fn, repeats):
-    fn()  # warm up
+def timed(fn, repeats, stat=statistics.median):
+    "`stat` (the median; min for a peak rate: the least disturbed call) of `repeats` timed calls after a warm-up."
+    fn()
     ts = []
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+    return stat(ts)
 
 
 def flops(fn):
@@ -83,24 +84,13 @@ def flops(fn):
     return fc.get_total_flops()
 
 
-def fastest(fn, repeats):
-    "The shortest of `repeats` timed calls after a warm-up (for a peak rate: the least disturbed call)."
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts)
-
-
 def peak_gflops(fmt, repeats=10):
     "The best fp32 rate of these threads: a 2048^3 matmul, and the default model's largest convolution."
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    mm = 2 * 2048 ** 3 / fastest(lambda: a @ b, repeats)
+    mm = 2 * 2048 ** 3 / timed(lambda: a @ b, repeats, min)
     x = torch.randn(8, 256, 32, 32).contiguous(memory_format=fmt)
     w = torch.randn(512, 256, 3, 3).contiguous(memory_format=fmt)
-    conv = 2 * 8 * 256 * 512 * 9 * 32 * 32 / fastest(lambda: torch.nn.functional.conv2d(x, w, padding=1), repeats)
+    conv = 2 * 8 * 256 * 512 * 9 * 32 * 32 / timed(lambda: torch.nn.functional.conv2d(x, w, padding=1), repeats, min)
     return max(mm, conv) / 1e9, mm / 1e9, conv / 1e9
 
 

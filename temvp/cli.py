@@ -112,6 +112,11 @@ def _train_options(p):
     p.add_argument("--val-fraction", type=float, default=0.1, help="validation share of the training clips")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    _layout_option(p)
+
+
+def _layout_option(p):
+    "--channels-last / --no-channels-last (default None: on the CPU only), for train, sweep and predict."
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="lay the model out channels-last (default: on the CPU only, where it is faster)")
 
@@ -173,8 +178,7 @@ def _train_parsers(sub):
     r.add_argument("--device", default="auto")
     r.add_argument("--bf16", action="store_true",
                    help="bfloat16 autocast: about 3x faster on CPUs with AMX, faster on GPUs; not bit-identical")
-    r.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
-                   help="lay the model out channels-last (default: on the CPU only)")
+    _layout_option(r)
 
 # %% ../nbs/06_cli.ipynb #a3199509
 def _run(args):

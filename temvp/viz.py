@@ -283,7 +283,10 @@ def epoch_curves(cube, *, size, n_f, n_s, metric="ssim", variant="matched", spli
 
 # %% ../nbs/14_viz.ipynb #e7e8a15e
 def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
-    "inputs, targets, raw and matched predictions (numpy, normalised) and frame indices of one test clip."
+    """inputs, targets, raw and matched predictions (numpy, normalised) and frame indices of one test clip.
+
+    `epoch` is "final", an evaluated epoch, or "saved": every epoch whose predictions were saved, read at once
+    (then "raw" and "matched" have a leading epoch axis and "epoch" is the list of epochs)."""
     run = _run(cube, size, n_f, n_s)
     cube, path = _cube(cube)
     if path is None:
@@ -297,11 +300,17 @@ def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
     name = next((k for k, v in runs.items() if Path(v).name == Path(str(run.run_dir.values)).name),
                 Path(str(run.run_dir.values)).name)
     pr = read_predictions(path, name, clip=int(clip))
-    ep = _epoch(run, epoch)
-    if ep not in pr.pred_epoch.values:
-        raise ValueError(f"epoch={epoch!r}: the predictions of epoch {ep} were not saved; saved epochs are "
-                         f"{pr.pred_epoch.values.tolist()}.")
-    raw = pr.prediction.sel(pred_epoch=ep).values.astype(np.float32)
+    saved = [int(e) for e in pr.pred_epoch.values]
+    if epoch == "saved":
+        eps = saved
+        if not eps:
+            raise ValueError("no saved predictions for this run; evaluate with save_predictions=True.")
+    else:
+        eps = [_epoch(run, epoch)]
+        if eps[0] not in saved:
+            raise ValueError(f"epoch={epoch!r}: the predictions of epoch {eps[0]} were not saved; saved epochs are "
+                             f"{saved}.")
+    raw = pr.prediction.sel(pred_epoch=eps).values.astype(np.float32)  # (epoch, lead, y, x)
     store = check_store(store if store is not None else cube.attrs["store"])
     crops = read_stage(store, "crops", str(size))["crops"]
     start = int(test.start[int(clip)])
@@ -310,8 +319,11 @@ def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
     # read only the clip's frames (not the whole video)
     inputs = crops.isel(time=i_idx).values.astype(np.float32)
     targets = crops.isel(time=t_idx).values.astype(np.float32)
-    return {"inputs": inputs, "targets": targets, "raw": raw,
-            "matched": match_histograms(raw, targets).astype(np.float32), "i_idx": i_idx, "t_idx": t_idx, "epoch": ep}
+    matched = np.stack([match_histograms(r, targets) for r in raw]).astype(np.float32)
+    if epoch != "saved":
+        raw, matched, eps = raw[0], matched[0], eps[0]
+    return {"inputs": inputs, "targets": targets, "raw": raw, "matched": matched, "i_idx": i_idx, "t_idx": t_idx,
+            "epoch": eps}
 
 
 def _tile(a, title, frame_size):
@@ -361,19 +373,10 @@ def epoch_predictions(cube, *, size, n_f, n_s, clip, store=None, frame_size=100,
     holoviews.Layout
         A row of targets, then a row per saved epoch (N_f images each).
     """
-    run = _run(cube, size, n_f, n_s)
-    c, path = _cube(cube)
-    name = Path(str(run.run_dir.values)).name
-    saved = read_predictions(path, name, clip=int(clip)).pred_epoch.values if path else []
-    if len(saved) == 0:
-        raise ValueError("no saved predictions for this run; evaluate with save_predictions=True.")
-    tiles, first = [], None
-    for ep in saved:
-        f = _clip_frames(cube, size, n_f, n_s, clip, int(ep), store)
-        if first is None:
-            first = f
-            tiles += [_tile(f["targets"][i], f"target {f['t_idx'][i]}", frame_size) for i in range(int(n_f))]
-        tiles += [_tile(f[variant][i], f"epoch {ep}, +{i + 1}", frame_size) for i in range(int(n_f))]
+    f = _clip_frames(cube, size, n_f, n_s, clip, "saved", store)  # the clip and every saved epoch, read once
+    tiles = [_tile(f["targets"][i], f"target {f['t_idx'][i]}", frame_size) for i in range(int(n_f))]
+    for ep, pred in zip(f["epoch"], f[variant]):
+        tiles += [_tile(pred[i], f"epoch {ep}, +{i + 1}", frame_size) for i in range(int(n_f))]
     return _grid(tiles, int(n_f), title=f"{size} N_f={n_f} N_s={n_s}, test clip {clip}: {variant} prediction by epoch")
 
 # %% ../nbs/14_viz.ipynb #5bb747be
