@@ -6,7 +6,6 @@
 __all__ = ['default_cube', 'find_cube', 'MetricExplorer', 'metric_explorer']
 
 # %% ../nbs/13b_explorer.ipynb #baa63b56
-import json
 import time
 from pathlib import Path
 

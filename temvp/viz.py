@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .evaluate import BASELINES, at_final_epoch, averages, open_cube, read_predictions, table1
+from .evaluate import at_final_epoch, averages, open_cube, read_predictions, table1
 from .metrics import match_histograms
 from .store import check_store, labels, read_stage
 
