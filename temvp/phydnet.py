@@ -45,6 +45,10 @@ class PhyDNetConfig:
         "linear" for normalised frames (temvp's crops); "sigmoid" as the authors' code, frames in [0, 1].
     branches : {"both", "phycell", "convlstm"}
         PhyDNet, or one of the single-branch ablations.
+    anchor : {"none", "mean", "last"}
+        What the decoder's output is added to: nothing (the authors' model), the mean of the frames seen so far,
+        or the last frame seen. With an anchor the model learns the change from a baseline that needs no training,
+        and starts as that baseline (the decoder's last layer is zero at initialisation). Needs ``output="linear"``.
     """
     preset: str = "phydnet"
     encoder: tuple = ((32, 2), (32, 1), (64, 2))
@@ -58,6 +62,7 @@ class PhyDNetConfig:
     convlstm_kernel: int = 3
     output: str = "linear"
     branches: str = "both"
+    anchor: str = "none"
 
     @property
     def latent(self):
@@ -92,6 +97,8 @@ PRESETS = {
                            skips=True, norm_groups=4, phycell="2020", convlstm_hidden=(128, 128, 128)),
     "small": PhyDNetConfig(preset="small", encoder=((8, 2), (8, 1), (16, 2)), norm_groups=4,
                            branch_blocks=1, convlstm_hidden=(32, 32, 16)),
+    "base": PhyDNetConfig(preset="base", encoder=((16, 2), (16, 1), (32, 2)), norm_groups=4, skips=True,
+                          branch_blocks=1, convlstm_hidden=(32, 32), anchor="mean"),
 }
 
 
@@ -112,9 +119,11 @@ def preset(name="phydnet", **overrides):
 
 def _check_config(cfg):
     for name, allowed in (("output", ("linear", "sigmoid")), ("branches", ("both", "phycell", "convlstm")),
-                          ("phycell", ("2024", "2020"))):
+                          ("phycell", ("2024", "2020")), ("anchor", ("none", "mean", "last"))):
         if getattr(cfg, name) not in allowed:
             raise ValueError(f"{name}={getattr(cfg, name)!r} must be one of {', '.join(map(repr, allowed))}.")
+    if cfg.anchor != "none" and cfg.output != "linear":
+        raise ValueError(f"anchor={cfg.anchor!r} needs output='linear' (a sigmoid output cannot add to a frame).")
     if cfg.convlstm_hidden[-1] != cfg.latent:
         raise ValueError(f"convlstm_hidden={cfg.convlstm_hidden} must end with the latent width {cfg.latent} "
                          "(the last encoder width).")
@@ -318,6 +327,17 @@ class PhyDNet(nn.Module):
             self.convlstm = ConvLSTM(c, cfg.convlstm_hidden, cfg.convlstm_kernel)
             self.Dr = branch(c, cfg.branch_blocks, g, up=True)
         self.D = Decoder(cfg.encoder, g, cfg.skips)
+        if cfg.anchor != "none":  # start as the anchor itself: the baseline that needs no training
+            nn.init.zeros_(self.D.blocks[-1].weight); nn.init.zeros_(self.D.blocks[-1].bias)
+
+    def _anchors(self, inputs):
+        "The frames each step's output is added to: after input frame t, for t = 0..N_f-1 (B, N_f, 1, H, W), or None."
+        if self.config.anchor == "last":
+            return inputs
+        if self.config.anchor == "mean":
+            n = inputs.shape[1]
+            return inputs.cumsum(1) / torch.arange(1, n + 1, device=inputs.device, dtype=inputs.dtype).view(1, n, 1, 1, 1)
+        return None
 
     def _encode(self, frames):
         "E, then Ep and Er, on a batch of frames: (physics input, residual input, E's block outputs)."
@@ -326,7 +346,7 @@ class PhyDNet(nn.Module):
                 outs)
 
     def step(self, frame, state):
-        "One step: the next frame from `frame` (B, 1, H, W) and the recurrent state (None: zeros)."
+        "One step: the decoder's output for the frame after `frame` (B, 1, H, W) and the new state (None: zeros); without the anchor, which `forward` adds."
         z, outs = self.E(frame)
         hp, hr = state if state is not None else (None, None)
         feats = 0
@@ -410,10 +430,14 @@ class PhyDNet(nn.Module):
         y = _cat(ys)
         y = (torch.sigmoid(y) if self.config.output == "sigmoid" else y).unflatten(0, (k - first, b)).transpose(0, 1)
         early, preds = y[:, :n - 1 - first], list(y[:, n - 1 - first:].unbind(1))
+        anchors = self._anchors(inputs)
+        if anchors is not None:  # steps after input t add anchor t; every forecast step adds the last one
+            early = early + anchors[:, first:n - 1]
+            preds = [p + anchors[:, -1] for p in preds]
         state = (hp, hr)
         while len(preds) < n_out:  # predictions fed back, one step at a time
             nxt, state = self.step(preds[-1], state)
-            preds.append(nxt)
+            preds.append(nxt if anchors is None else nxt + anchors[:, -1])
         return Forecast(torch.stack(preds, 1), early if input_predictions else inputs[:, :0])
 
 # %% ../nbs/07_phydnet.ipynb #f7b33a5f

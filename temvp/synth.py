@@ -75,6 +75,14 @@ PRESETS = {
                 description="Wulff Au particle of ~220 atoms, dynamic structure from the onset"),
     "SL": dict(n_frames=158, onset=60, particle="raft", wulff_size=37, cut=0.0,
                description="single-layer Au(111) raft of 37 atoms, dynamic structure from the onset"),
+    # sizes around the study's three, for pretraining on a family of particles (appended: the seeds of the
+    # three above depend on their position in this dict)
+    "1nm": dict(n_frames=300, onset=150, particle="wulff", wulff_size=40, cut=0.3,
+                description="Wulff Au particle of ~30 atoms, dynamic structure from the onset"),
+    "3nm": dict(n_frames=300, onset=-1, particle="wulff", wulff_size=1000, cut=0.25,
+                description="Wulff Au particle of ~750 atoms, ordered for the whole video"),
+    "5nm": dict(n_frames=300, onset=-1, particle="wulff", wulff_size=4500, cut=0.2,
+                description="Wulff Au particle of ~3400 atoms, ordered for the whole video"),
 }
 
 # %% ../nbs/00_synth.ipynb #51bc1b76
