@@ -40,6 +40,7 @@ setuptools.setup(
     + ["Programming Language :: Python :: " + v for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
     include_package_data=True,
+    package_data={"temvp": ["weights/*.pt", "weights/*.json", "data/*.json"]},  # bundled model and recipes
     python_requires=">=" + min_python,
     install_requires=requirements,
     extras_require={"dev": dev_requirements},

@@ -9,6 +9,8 @@ __all__ = ['build_parser', 'main']
 import argparse
 import sys
 
+from .synth import PRESETS as SYNTH_PRESETS
+
 # %% ../nbs/06_cli.ipynb #58510cfa
 def _keyframe(text):
     "Parse LABEL:FRAME:ROW,COL."
@@ -39,12 +41,12 @@ def build_parser():
 
     s = sub.add_parser("synth", help="simulate an in-situ HRTEM video into a store",
                        description="Simulate a video of a Au particle on CeO2 with ground truth (temvp.synth).")
-    s.add_argument("preset", choices=["4nm", "2nm", "SL"])
+    s.add_argument("preset", choices=list(SYNTH_PRESETS), help="particle preset: " + ", ".join(SYNTH_PRESETS))
     s.add_argument("--store", required=True, help="store path (created if missing), e.g. study.zarr")
     s.add_argument("--label", help="video label (default: the preset)")
     s.add_argument("--frames", type=int, dest="n_frames", help="number of frames (default: the study's)")
     s.add_argument("--size", type=int, help="frame side in pixels (default 480)")
-    s.add_argument("--dose", type=float, help="electron dose per frame, e/A^2 (default 5000)")
+    s.add_argument("--dose", type=float, help="electron dose per frame, e/A^2 (default 7000)")
     s.add_argument("--optics", choices=["uncorrected", "corrected"])
     s.add_argument("--onset", type=int, help="onset frame of the dynamic structure")
     s.add_argument("--seed", type=int, default=0)
@@ -101,7 +103,10 @@ def build_parser():
 
 def _train_options(p):
     "Options shared by `train` and `sweep`: the model and the optimisation (see temvp.train.TrainConfig)."
-    p.add_argument("--preset", default="phydnet", help="PhyDNet preset: phydnet (default), paper or small")
+    p.add_argument("--preset", default=None,
+                   help="PhyDNet preset: phydnet (default), paper, small, base (default with --init base)")
+    p.add_argument("--init", default=None,
+                   help="start from these weights: a bundled model (base: temvp's pretrained model) or a .pt file")
     p.add_argument("--epochs", type=int, default=1000, help="epochs (default 1000, as the study)")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4, as the study)")
     p.add_argument("--batch-size", type=int, default=16)
@@ -110,9 +115,16 @@ def _train_options(p):
     p.add_argument("--kind", choices=["random", "blocked"], default="random", help="train/test split kind")
     p.add_argument("--checkpoint-every", type=int, default=100, help="keep a checkpoint every N epochs (default 100)")
     p.add_argument("--val-fraction", type=float, default=0.1, help="validation share of the training clips")
-    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
+    _bf16_option(p)
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     _layout_option(p)
+
+
+def _bf16_option(p):
+    "--bf16 / --no-bf16 (default: where the CPU computes bf16 natively, or on a GPU)."
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                   help="bfloat16 autocast (default: on GPUs and on CPUs with native bf16, AVX512-BF16 or AMX; "
+                        "never where it is emulated and slower)")
 
 
 def _layout_option(p):
@@ -123,8 +135,19 @@ def _layout_option(p):
 
 def _train_config(args, **fixed):
     keys = ("preset", "epochs", "lr", "batch_size", "seed", "device", "kind", "checkpoint_every", "val_fraction",
-            "bf16", "compile", "channels_last")
-    return {**{k: getattr(args, k) for k in keys}, **fixed}
+            "compile", "channels_last", "init")
+    out = {**{k: getattr(args, k) for k in keys}, "bf16": "auto" if args.bf16 is None else args.bf16, **fixed}
+    if out["preset"] is None:  # the preset of the weights started from, else the authors' model
+        out["preset"] = _init_preset(out["init"]) if out["init"] else "phydnet"
+    return out
+
+
+def _init_preset(init):
+    "The PhyDNet preset of the weights named by --init."
+    from temvp.train import bundled_path, load_checkpoint
+    from pathlib import Path
+    path = Path(init) if init.endswith(".pt") else bundled_path(init)
+    return load_checkpoint(path)["model_config"]["preset"]
 
 
 def _train_parsers(sub):
@@ -176,9 +199,32 @@ def _train_parsers(sub):
     r.add_argument("--checkpoint", default="last", help="last (default) or an epoch number")
     r.add_argument("--out", help="output .zarr (default: RUN_DIR/predictions/SPLIT_CHECKPOINT.zarr)")
     r.add_argument("--device", default="auto")
-    r.add_argument("--bf16", action="store_true",
-                   help="bfloat16 autocast: about 3x faster on CPUs with AMX, faster on GPUs; not bit-identical")
+    _bf16_option(r)
     _layout_option(r)
+
+    f = sub.add_parser("forecast", help="forecast every clip of a video with the pretrained model (or a run)",
+                       description="Forecast the clips of one video of the store with a bundled model (base: temvp's "
+                                   "pretrained model, no training needed) or a run's model; saves the predictions "
+                                   "(clip, lead, y, x) with their frame indices as zarr, like `temvp predict`.")
+    f.add_argument("store")
+    f.add_argument("--label", required=True, help="the video (tracked and cropped)")
+    f.add_argument("--nf", type=int, required=True, help="N_f input frames (and frames forecast)")
+    f.add_argument("--ns", type=int, required=True, help="N_s spacing of the frames")
+    f.add_argument("--model", default="base", help="base (default) or a run folder")
+    f.add_argument("--split", choices=["all", "train", "test"], default="all", help="which clips (default all)")
+    f.add_argument("--out", required=True, help="output .zarr (must not exist, unless --replace)")
+    f.add_argument("--replace", action="store_true", help="replace an earlier forecast at --out")
+    f.add_argument("--device", default="auto")
+    _bf16_option(f)
+
+    q = sub.add_parser("pretrain", help="pretrain a base model on a family of simulated videos",
+                       description="Simulate the recipe's family of videos and train one PhyDNet for all strategies "
+                                   "(temvp.pretrain); checkpoints every few steps, and the same command resumes a "
+                                   "killed or stopped run exactly. The shipped model: temvp/data/pretrain.json.")
+    q.add_argument("recipe", help="recipe JSON, e.g. temvp/data/pretrain.json")
+    q.add_argument("out", help="output folder (resumed when it holds a run of the same recipe)")
+    q.add_argument("--max-minutes", type=float, help="stop at the first checkpoint after this many minutes")
+    q.add_argument("--export", metavar="FOLDER", help="at the end, write the model as FOLDER/base.pt with its card")
 
 # %% ../nbs/06_cli.ipynb #a3199509
 def _run(args):
@@ -211,7 +257,7 @@ def _run(args):
         print(pipeline.summary(args.store))
     elif args.command == "info":
         print(pipeline.summary(args.store))
-    elif args.command in ("train", "sweep", "predict"):
+    elif args.command in ("train", "sweep", "predict", "forecast", "pretrain"):
         _run_training(args)
     elif args.command == "dashboard":
         from temvp.dashboard import serve
@@ -230,6 +276,8 @@ def _run(args):
 def _run_training(args):
     from pathlib import Path
     from temvp import train as tr
+    if args.command in ("forecast", "pretrain"):
+        return _run_models(args)
     if args.command == "train":
         cfg = tr.TrainConfig(args.label, n_f=args.nf, n_s=args.ns, **_train_config(args))
         run_dir = Path(args.run_dir) if args.run_dir else Path(args.store).parent / "runs" / cfg.run_name()
@@ -248,16 +296,57 @@ def _run_training(args):
                              "the same command to retry them (finished runs are skipped).")
     else:
         ck = int(args.checkpoint) if args.checkpoint.isdigit() else args.checkpoint
-        pred = tr.predict(args.run_dir, split=args.split, checkpoint=ck, device=args.device, bf16=args.bf16,
-                          channels_last=args.channels_last)
+        pred = tr.predict(args.run_dir, split=args.split, checkpoint=ck, device=args.device,
+                          bf16="auto" if args.bf16 is None else args.bf16, channels_last=args.channels_last)
         out = Path(args.out) if args.out else Path(args.run_dir) / "predictions" / f"{args.split}_{args.checkpoint}.zarr"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pred.to_dataset().to_zarr(str(out), mode="w", consolidated=False, zarr_format=3)
+        _write_prediction(pred, out, replace=args.out is None)
         print(f"{pred.sizes['clip']} clips x {pred.sizes['lead']} frames predicted (epoch {pred.attrs['epoch']}) -> {out}")
+
+
+def _write_prediction(pred, out, *, replace):
+    """Save predictions at `out` (zarr) through a staging folder; an existing path is replaced only when
+    `replace` and it holds temvp predictions: anything else there is never touched."""
+    import shutil, uuid
+    from pathlib import Path
+    out = Path(out)
+    if out.exists():
+        ours = (out / "prediction" / "zarr.json").is_file()
+        if not (replace and ours):
+            raise FileExistsError(f"--out {str(out)!r} exists and " + ("holds earlier predictions; pass --replace to "
+                                  "overwrite them" if ours else "is not a temvp prediction; choose a new path") + ".")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
+    pred.to_dataset().to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3)
+    if out.exists():
+        old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.old")
+        out.rename(old); tmp.rename(out); shutil.rmtree(old)
+    else:
+        tmp.rename(out)
+
+
+def _run_models(args):
+    from pathlib import Path
+    if args.command == "forecast":
+        from temvp.models import forecast
+        pred = forecast(args.store, args.label, n_f=args.nf, n_s=args.ns, model=args.model, split=args.split,
+                        device=args.device, bf16="auto" if args.bf16 is None else args.bf16)
+        _write_prediction(pred, args.out, replace=args.replace)
+        print(f"{pred.sizes['clip']} clips x {pred.sizes['lead']} frames of {args.label} forecast with "
+              f"{pred.attrs['model']} (bf16: {bool(pred.attrs['bf16'])}) -> {args.out}")
+    else:
+        import logging
+        from temvp.pretrain import export, pretrain
+        logging.getLogger("temvp").setLevel(logging.INFO)
+        out = pretrain(args.recipe, args.out, max_minutes=args.max_minutes)
+        print(f"pretraining in {out}: history.csv, last.pt")
+        if args.export:
+            print(f"exported {export(out, args.export)}")
 
 
 def main(argv=None):
     """Entry point of the `temvp` command. Returns the exit status (0 ok, 2 bad input or failure)."""
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the library logs; the command shows it
     args = build_parser().parse_args(argv)
     try:
         _run(args)

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfig', 'resolve_device', 'cpu_features',
            'native_bf16', 'use_bf16', 'split_validation', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
-           'forecast_loss', 'read_run', 'read_history', 'train', 'load_model', 'predict']
+           'bundled_path', 'init_state', 'forecast_loss', 'read_run', 'read_history', 'train', 'load_model',
+           'store_clips', 'forecast_frames', 'predict']
 
 # %% ../nbs/08_train.ipynb #459e67ec
 import json
@@ -61,8 +62,10 @@ class TrainConfig:
         If set, ReduceLROnPlateau on the validation loss with this patience (epochs) and factor.
     early_stop : int or None
         If set, stop when the validation loss has not improved for this many epochs.
-    bf16, compile : bool
-        bfloat16 autocast; `torch.compile` the model.
+    bf16 : bool or "auto"
+        bfloat16 autocast; "auto": on a GPU, or on a CPU with native bf16 (`use_bf16`), where it is faster.
+    compile : bool
+        `torch.compile` the model.
     channels_last : bool or None
         Keep the model's weights and activations channels-last (NHWC); None: on the CPU only, where oneDNN's
         convolutions run 5-10% faster that way (`benchmarks/bench_phydnet.py`). Same results to float rounding.
@@ -71,6 +74,10 @@ class TrainConfig:
     clips_per_epoch : int or None
         If set, each epoch trains on this many training clips drawn at random (without replacement) from the
         training split instead of all of them: shorter epochs for quick CPU runs and finer epoch curves.
+    init : str or None
+        Start from these weights instead of a random initialisation: the name of a bundled model ("base", see
+        `temvp.models`) or a checkpoint file; the model's configuration must match `preset` (use ``preset="base"``
+        with ``init="base"``). Fine-tuning the pretrained model this way needs far fewer epochs than a fresh one.
     """
     label: str
     n_f: int
@@ -91,11 +98,12 @@ class TrainConfig:
     lr_patience: int | None = None
     lr_factor: float = 0.1
     early_stop: int | None = None
-    bf16: bool = False
+    bf16: object = False
     compile: bool = False
     in_memory: bool = True
     channels_last: bool | None = None
     clips_per_epoch: int | None = None
+    init: str | None = None
 
     def __post_init__(self):
         for name in ("n_f", "n_s", "epochs", "batch_size", "checkpoint_every"):
@@ -317,6 +325,23 @@ def check_compatible(ck, model_config, *, name="checkpoint"):
                          f"{want['preset']!r} model: {', '.join(parts)}. Load it with its own configuration "
                          "(temvp.train.load_model(run_dir)) or train a new model.")
 
+# %% ../nbs/08_train.ipynb #41ad5601
+def bundled_path(name):
+    """The file of bundled model `name` (e.g. "base"); a FileNotFoundError lists the bundled ones."""
+    from importlib.resources import files
+    folder = files("temvp") / "weights"
+    path = folder / f"{name}.pt"
+    if not (isinstance(name, str) and name.isidentifier() and path.is_file()):
+        have = sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".pt")) if folder.is_dir() else []
+        raise FileNotFoundError(f"no bundled model {name!r}; temvp ships {have or 'none'} (or pass a checkpoint file).")
+    return Path(str(path))
+
+
+def init_state(init, model_config):
+    "The weights named by `init` (a bundled model's name or a checkpoint path), checked against `model_config`."
+    path = Path(init) if Path(str(init)).suffix == ".pt" else bundled_path(init)
+    return load_checkpoint(path, model_config=model_config)["model"]
+
 # %% ../nbs/08_train.ipynb #acf33659
 def _batch(ds, idx, device):
     import torch
@@ -428,6 +453,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     from temvp.phydnet import PhyDNet, check_frames, moment_loss
     store, run_dir = check_store(store), Path(run_dir)
     device = resolve_device(config.device)
+    bf16 = use_bf16(config.bf16, device)
     rank, world = _distributed(device)
     mcfg = config.model_config()
     ds = ClipDataset(store, config.label, n_f=config.n_f, n_s=config.n_s, split="train", kind=config.kind,
@@ -443,6 +469,8 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
 
     torch.manual_seed(config.seed)
     model = PhyDNet(mcfg).to(device, memory_format=_memory_format(device, config.channels_last))
+    if config.init is not None and resume_from is None:
+        model.load_state_dict(init_state(config.init, mcfg))
     fmodel = torch.compile(model) if config.compile else model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -478,7 +506,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
             local = glob[rank::world]  # this process's share of the global batch
             x, y = _batch(ds, local if len(local) else glob[:1], device)
             tf = bool(torch.rand((), generator=gen) < p_tf)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 out = fmodel(x, n_out=config.n_f, targets=y, teacher_forcing=tf)
             step_loss, moment = forecast_loss(out, x, y), moment_loss(model).float()
             # weighted so that the average of the processes' gradients is the gradient of the global batch mean
@@ -491,7 +519,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         if world > 1:
             total = _all_sum(total, device)
         val_loss, val_mse = (_evaluate(fmodel, ds, va, n_f=config.n_f, batch_size=config.batch_size, device=device,
-                                       bf16=config.bf16) if len(va) else (math.nan, math.nan))
+                                       bf16=bf16) if len(va) else (math.nan, math.nan))
         train_loss = total / len(perm)
         if sched is not None:
             sched.step(val_loss if len(va) else train_loss)
@@ -605,6 +633,50 @@ def load_model(run_dir, *, checkpoint="last", device="cpu", channels_last=None):
     return model.eval(), ck
 
 
+# %% ../nbs/08_train.ipynb #83a83bb3
+def store_clips(store, label, *, n_f, n_s, split="test", kind="random", n_out=None, positions=None):
+    """Input frames (clip, N_f, 1, H, W) of a video's clips in the store, and the coordinates of their forecast.
+
+    Parameters
+    ----------
+    store : str or Path
+    label : str
+    n_f, n_s : int
+        The strategy (its clip table must be in the store).
+    split : {"test", "train", "all"}
+    kind : {"random", "blocked"}
+    n_out : int, optional
+        Frames to forecast (default N_f).
+    positions : array of int, optional
+        Only these clips (positions among the split's clips).
+
+    Returns
+    -------
+    (torch.Tensor, dict)
+        The inputs, and coords ``clip`` (start frame) and ``frame`` (clip, lead): the frame each forecast stands for.
+    """
+    import torch
+    ds = ClipDataset(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, in_memory=True)
+    pos = np.arange(len(ds)) if positions is None else np.asarray(positions)
+    x = torch.stack([ds[int(i)][0] for i in pos]) if len(pos) else torch.zeros(0, n_f, 1, 4, 4)
+    starts = ds.starts[pos]
+    last = clip_frames(starts, n_f=n_f, n_s=n_s)[0][:, -1] if len(pos) else np.zeros(0, np.int64)
+    lead = np.arange(1, (n_out or n_f) + 1)
+    return x, {"clip": starts, "frame": (("clip", "lead"), last[:, None] + n_s * lead)}
+
+
+def forecast_frames(model, x, *, n_out, batch_size=16, device="cpu", bf16=False):
+    "Forecast `n_out` frames after each clip of `x` (clip, N_f, 1, H, W): float32 array (clip, lead, H, W)."
+    import torch
+    dev = resolve_device(device)
+    out = []
+    with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(bf16)):
+        for b in range(0, len(x), batch_size):
+            p = model(x[b:b + batch_size].to(dev), n_out=n_out, input_predictions=False).predictions
+            out.append(p[:, :, 0].float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, n_out) + tuple(x.shape[-2:]), np.float32)
+
+# %% ../nbs/08_train.ipynb #a5c03360
 def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n_out=None, batch_size=16,
             device="auto", bf16=False, channels_last=None):
     """Forecast with a trained run.
@@ -626,8 +698,9 @@ def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n
         Clips per forward pass.
     device : str
         See `resolve_device`.
-    bf16 : bool
-        bfloat16 autocast (faster on GPUs and on CPUs with AMX; not bit-identical to float32).
+    bf16 : bool or "auto"
+        bfloat16 autocast (faster on GPUs and on CPUs with native bf16; not bit-identical to float32); "auto": where
+        it is native (`use_bf16`).
     channels_last : bool or None
         See `load_model`.
 
@@ -643,34 +716,24 @@ def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n
     dev = resolve_device(device)
     model, ck = load_model(run_dir, checkpoint=checkpoint, device=dev, channels_last=channels_last)
     n_out = n_out or cfg.n_f
-    coords = {}
     if inputs_or_store is None or isinstance(inputs_or_store, (str, Path)):
         if split not in ("test", "train", "val", "all"):
             raise ValueError(f"split={split!r} must be 'test', 'train', 'val' or 'all'.")
         store = inputs_or_store or rec["store"]
-        ds = ClipDataset(store, cfg.label, n_f=cfg.n_f, n_s=cfg.n_s, split="train" if split == "val" else split,
-                         kind=cfg.kind, in_memory=True)
-        pos = np.arange(len(ds))
+        pos = None
         if split == "val":
-            pos = split_validation(ds.starts, fraction=cfg.val_fraction, seed=cfg.seed, kind=cfg.kind,
+            starts = ClipDataset(store, cfg.label, n_f=cfg.n_f, n_s=cfg.n_s, split="train", kind=cfg.kind).starts
+            pos = split_validation(starts, fraction=cfg.val_fraction, seed=cfg.seed, kind=cfg.kind,
                                    span=clip_span(cfg.n_f, cfg.n_s))[1]
-        x = torch.stack([ds[int(i)][0] for i in pos]) if len(pos) else torch.zeros(0, cfg.n_f, 1, 4, 4)
-        starts = ds.starts[pos]
-        last = clip_frames(starts, n_f=cfg.n_f, n_s=cfg.n_s)[0][:, -1]
-        coords = {"clip": starts, "frame": (("clip", "lead"), last[:, None] + cfg.n_s * np.arange(1, n_out + 1))}
+        x, coords = store_clips(store, cfg.label, n_f=cfg.n_f, n_s=cfg.n_s, split="train" if split == "val" else split,
+                                kind=cfg.kind, n_out=n_out, positions=pos)
     else:
         x = torch.as_tensor(np.asarray(inputs_or_store, dtype=np.float32))
-        if x.ndim == 4:
-            x = x[:, :, None]
+        x = x[:, :, None] if x.ndim == 4 else x
         coords = {"clip": np.arange(len(x))}
-    out = []
-    with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-        for b in range(0, len(x), batch_size):
-            out.append(model(x[b:b + batch_size].to(dev), n_out=n_out, input_predictions=False)
-                       .predictions[:, :, 0].float().cpu())
-    pred = torch.cat(out).numpy() if out else np.zeros((0, n_out) + tuple(x.shape[-2:]), np.float32)
+    pred = forecast_frames(model, x, n_out=n_out, batch_size=batch_size, device=dev, bf16=use_bf16(bf16, dev))
     return xr.DataArray(pred, dims=("clip", "lead", "y", "x"), name="prediction",
                         coords={**coords, "lead": np.arange(1, n_out + 1)},
                         attrs={"run_dir": str(run_dir), "label": cfg.label, "n_f": cfg.n_f, "n_s": cfg.n_s,
                                "epoch": int(ck["epoch"]), "split": split if "frame" in coords else "given",
-                               "kind": cfg.kind, "preset": cfg.preset})
+                               "kind": cfg.kind, "preset": cfg.preset, "bf16": int(use_bf16(bf16, dev))})

@@ -15,6 +15,7 @@ from temvp.train import TrainConfig, load_checkpoint, read_history, train  # noq
 from tiny import TRAIN_SCRIPT as SCRIPT, tiny_store  # noqa: E402
 
 
+@pytest.mark.slow
 def test_sigkill_and_resume_matches_uninterrupted(tmp_path):
     store = tiny_store(tmp_path / "s.zarr")
     cfg = TrainConfig("v", n_f=2, n_s=1, preset="small", epochs=25, batch_size=8, device="cpu",
