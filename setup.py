@@ -11,7 +11,7 @@ cfg = config["DEFAULT"]
 
 licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
 statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable", "6 - Mature", "7 - Inactive"]
-py_versions = ["3.10", "3.11", "3.12", "3.13"]
+py_versions = ["3.11", "3.12", "3.13"]
 
 lic = licenses[cfg["license"]]
 min_python = cfg["min_python"]

@@ -59,7 +59,26 @@ def scores(store, label, pred, kind):
         rows[name] = (float(np.nanmean(m[..., SSIM, 1])), float(np.nanmean(m[..., MSE, 1])))
     ceil = noise_ceiling(store, label).values
     rows["noise_ceiling"] = (float(np.nanmean(ceil[frames][..., SSIM])), float(np.nanmean(ceil[frames][..., MSE])))
+    clean = clean_crops(store, label)  # oracles: what the noise-free past says about the noisy future
+    cin = clean[frames[:, :1] - 1 - np.arange(4)[::-1]]
+    for name, p in (("oracle: noise-free last input", np.repeat(cin[:, -1:], 4, 1)),
+                    ("oracle: noise-free input mean", np.repeat(cin.mean(1, keepdims=True), 4, 1))):
+        m, _ = score(p, tgt)
+        rows[name] = (float(np.nanmean(m[..., SSIM, 1])), float(np.nanmean(m[..., MSE, 1])))
     return rows
+
+
+def clean_crops(store, label):
+    "The noise-free crops of a simulated video (re-simulated from its seed), normalised like the stored ones."
+    from temvp.synth import simulate
+    from temvp.track import crop
+    vid = read_stage(store, "videos", label)
+    a = vid.attrs
+    sim = simulate(a["preset"], n_frames=vid.sizes["time"], size=vid.sizes["x"], clean=True,
+                   **{k: a[k] for k in ("dose", "optics", "onset", "seed")})
+    crops = read_stage(store, "crops", label)["crops"]
+    c = crop(sim["clean"], read_stage(store, "tracks", label)).values.astype(np.float64)
+    return ((c - crops.attrs["norm_mean"]) / crops.attrs["norm_std"]).astype(np.float32)
 
 
 def finetune(store, label, kind, minutes, init, out):

@@ -28,11 +28,11 @@ def build_parser():
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser("demo", help="run the main job on the bundled default data",
-                       description="Simulate the three default videos (data/demo.json), track, crop, build clip "
+                       description="Simulate the three default videos (temvp/data/demo.json), track, crop, build clip "
                                    "tables, train the recipe's PhyDNet sweep (small preset on a CPU), evaluate it, and "
                                    "write every figure and Table 1 to OUT/figures. Finished stages are kept.")
     d.add_argument("--out", default="temvp-out", help="output folder (default: temvp-out)")
-    d.add_argument("--recipe", help="a JSON recipe like data/demo.json")
+    d.add_argument("--recipe", help="a JSON recipe like temvp/data/demo.json")
     d.add_argument("--frames", type=int, help="override the frame count of every video (quick runs)")
     d.add_argument("--size", type=int, help="override the frame size of every video (quick runs)")
     d.add_argument("--replace", action="store_true", help="redo every stage")

@@ -182,13 +182,14 @@ def summary(store):
 
 # %% ../nbs/05_pipeline.ipynb #5b766a33
 def default_recipe():
-    "Path of the bundled demo recipe (`data/demo.json` of the temvp checkout)."
-    import temvp
-    path = Path(temvp.__file__).resolve().parents[1] / "data" / "demo.json"
-    if not path.exists():
-        raise FileNotFoundError(f"the bundled recipe {path} is missing (temvp was installed without its data/ "
-                                "folder); pass recipe= (--recipe PATH) with a JSON recipe like data/demo.json.")
-    return path
+    "Path of the bundled demo recipe (`temvp/data/demo.json`, package data: there in a wheel as in a checkout)."
+    from importlib.resources import files
+    path = files("temvp") / "data" / "demo.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"the bundled recipe {path} is missing (temvp was installed without its package "
+                                "data); reinstall temvp, or pass recipe= (--recipe PATH) with a JSON recipe like "
+                                "temvp/data/demo.json.")
+    return Path(str(path))
 
 
 def load_recipe(recipe=None):
@@ -199,9 +200,9 @@ def load_recipe(recipe=None):
     try:
         rec = json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise ValueError(f"recipe={str(path)!r} could not be read as JSON ({e}); pass a file like data/demo.json.") from e
+        raise ValueError(f"recipe={str(path)!r} could not be read as JSON ({e}); pass a file like temvp/data/demo.json.") from e
     if not rec.get("videos"):
-        raise ValueError(f"recipe={str(path)!r} lists no videos; add a 'videos' list like data/demo.json's.")
+        raise ValueError(f"recipe={str(path)!r} lists no videos; add a 'videos' list like temvp/data/demo.json's.")
     return rec
 
 
@@ -224,7 +225,7 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False,
     out : str or Path
         Output folder; the store is ``out/study.zarr``.
     recipe : dict or path, optional
-        Demo recipe (default: the bundled `data/demo.json`).
+        Demo recipe (default: the bundled `temvp/data/demo.json`).
     n_frames, size : int, optional
         Override every video's frame count and frame size (for quick runs and tests).
     train : bool
@@ -312,7 +313,7 @@ def study(store, out, *, recipe=None, replace=False, progress=True, log=print):
     rec = load_recipe(recipe)
     t = {k: v for k, v in (rec.get("train") or {}).items() if k != "description"}
     if not t:
-        raise ValueError("the recipe has no 'train' entry; add one like data/demo.json's to train a sweep.")
+        raise ValueError("the recipe has no 'train' entry; add one like temvp/data/demo.json's to train a sweep.")
     grid = t.pop("grid", None) or {name: {} for name in labels(store, "clips")}
     out = Path(out)
     run_root = out / "runs"

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfig', 'resolve_device', 'cpu_features',
            'native_bf16', 'use_bf16', 'split_validation', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
-           'bundled_path', 'init_state', 'forecast_loss', 'read_run', 'read_history', 'train', 'load_model',
-           'store_clips', 'forecast_frames', 'predict']
+           'bundled_path', 'init_state', 'forecast_loss', 'dihedral', 'lr_at', 'read_run', 'read_history', 'train',
+           'load_model', 'store_clips', 'forecast_frames', 'predict']
 
 # %% ../nbs/08_train.ipynb #459e67ec
 import json
@@ -74,6 +74,16 @@ class TrainConfig:
     clips_per_epoch : int or None
         If set, each epoch trains on this many training clips drawn at random (without replacement) from the
         training split instead of all of them: shorter epochs for quick CPU runs and finer epoch curves.
+    anchor : str or None
+        Override the preset's anchor ("none", "mean", "last"; see `temvp.phydnet.PhyDNetConfig`); None keeps it.
+    augment : bool
+        Apply one of the 8 symmetries of the square (90-degree rotations and flips; only the 4 that keep the shape
+        on non-square crops) to each batch: still valid HRTEM frames. Time is never reversed (the transition is
+        irreversible).
+    schedule : {"constant", "cosine"}
+        Learning rate per batch: constant, or a cosine decay to 5% of `lr` over all `epochs`.
+    warmup : int
+        Batches of linear warm-up of the learning rate (0: none).
     init : str or None
         Start from these weights instead of a random initialisation: the name of a bundled model ("base", see
         `temvp.models`) or a checkpoint file; the model's configuration must match `preset` (use ``preset="base"``
@@ -104,6 +114,10 @@ class TrainConfig:
     channels_last: bool | None = None
     clips_per_epoch: int | None = None
     init: str | None = None
+    anchor: str | None = None
+    augment: bool = False
+    schedule: str = "constant"
+    warmup: int = 0
 
     def __post_init__(self):
         for name in ("n_f", "n_s", "epochs", "batch_size", "checkpoint_every"):
@@ -116,6 +130,12 @@ class TrainConfig:
             raise ValueError(f"kind={self.kind!r} must be 'random' or 'blocked'.")
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr!r} must be positive (the study used 1e-4).")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule={self.schedule!r} must be 'constant' or 'cosine'.")
+        if (self.schedule != "constant" or self.warmup) and self.lr_patience is not None:
+            raise ValueError("schedule/warmup and lr_patience both set the learning rate; use one of them.")
+        if int(self.warmup) != self.warmup or self.warmup < 0:
+            raise ValueError(f"warmup={self.warmup!r} must be a non-negative number of batches.")
         if self.clips_per_epoch is not None and (int(self.clips_per_epoch) != self.clips_per_epoch
                                                  or self.clips_per_epoch < 1):
             raise ValueError(f"clips_per_epoch={self.clips_per_epoch!r} must be a positive integer, or None for "
@@ -124,7 +144,8 @@ class TrainConfig:
     def model_config(self):
         "The `PhyDNetConfig` of this run."
         from temvp.phydnet import preset
-        return preset(self.preset, output=self.output, branches=self.branches)
+        extra = {} if self.anchor is None else {"anchor": self.anchor}
+        return preset(self.preset, output=self.output, branches=self.branches, **extra)
 
     def teacher_forcing(self, epoch):
         "Probability of teacher forcing a batch in `epoch` (1-based)."
@@ -371,6 +392,26 @@ def _evaluate(model, ds, positions, *, n_f, batch_size, device, bf16=False):
             mse += float(((out.predictions.float() - y) ** 2).mean()) * len(x)
     return loss / len(positions), mse / len(positions)
 
+# %% ../nbs/08_train.ipynb #f67516fb
+def dihedral(x, y, gen):
+    "Apply one random symmetry of the square (drawn from `gen`) to input and target frames (..., H, W) alike."
+    import torch
+    square = x.shape[-1] == x.shape[-2]
+    k = int(torch.randint(8 if square else 4, (), generator=gen)) * (1 if square else 2)
+    turn = lambda t: torch.rot90(t, k % 4, dims=(-2, -1))
+    flip = (lambda t: t.flip(-1)) if k >= 4 else (lambda t: t)
+    return flip(turn(x)), flip(turn(y))
+
+
+def lr_at(step, config, total):
+    "The learning rate of batch `step` (0-based) of `total`: warm-up, then constant or cosine to 5% of lr."
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    if config.schedule == "constant":
+        return config.lr
+    frac = min(1.0, (step - config.warmup) / max(1, total - config.warmup))
+    return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+
 # %% ../nbs/08_train.ipynb #a5d7778e
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_mse", "val_persistence_mse", "lr", "seconds")
 
@@ -494,6 +535,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     if stopped or epoch0 >= config.epochs:
         return run_dir
     persist = _persistence_mse(ds, va, config) if len(va) else math.nan
+    per_epoch = -(-min(len(tr), config.clips_per_epoch or len(tr)) // config.batch_size)  # batches per epoch
     for epoch in range(epoch0 + 1, config.epochs + 1):
         t0, p_tf = time.perf_counter(), config.teacher_forcing(epoch)
         perm = tr[torch.randperm(len(tr), generator=gen).numpy()][:config.clips_per_epoch]
@@ -501,10 +543,15 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         total = 0.0
         bar = tqdm(range(0, len(perm), config.batch_size), desc=f"epoch {epoch}/{config.epochs}", leave=False,
                    disable=not progress or rank > 0)
-        for b in bar:
+        for i, b in enumerate(bar):
+            if config.schedule != "constant" or config.warmup:
+                for g in opt.param_groups:
+                    g["lr"] = lr_at((epoch - 1) * per_epoch + i, config, per_epoch * config.epochs)
             glob = perm[b:b + config.batch_size]
             local = glob[rank::world]  # this process's share of the global batch
             x, y = _batch(ds, local if len(local) else glob[:1], device)
+            if config.augment:
+                x, y = dihedral(x, y, gen)
             tf = bool(torch.rand((), generator=gen) < p_tf)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 out = fmodel(x, n_out=config.n_f, targets=y, teacher_forcing=tf)
