@@ -17,7 +17,8 @@ def run(*args, ok=True):
     return p
 
 
-@pytest.mark.parametrize("cmd", ["demo", "synth", "ingest", "track", "clips", "info", "train", "sweep", "predict", "evaluate", "dashboard"])
+@pytest.mark.parametrize("cmd", ["demo", "synth", "ingest", "track", "clips", "info", "train", "sweep", "predict", "evaluate", "dashboard",
+                                 "forecast", "pretrain"])
 def test_help(cmd):
     p = run(cmd, "--help")
     assert "usage: temvp " + cmd in p.stdout
@@ -43,8 +44,8 @@ def test_demo_trains_evaluates_draws(tmp_path):
     "The whole demo on a tiny recipe: it ends with the metric cube, every figure and Table 1 in OUT/figures."
     import json
     from temvp.pipeline import load_recipe
-    rec = {**load_recipe(), "train": {"preset": "small", "epochs": 2, "checkpoint_every": 1, "clips_per_epoch": 8,
-                                      "batch_size": 8, "grid": {"2nm": {"n_f": [4], "n_s": [1, 2]}}},
+    rec = {**load_recipe(), "train": {**load_recipe()["train"], "epochs": 2, "checkpoint_every": 1,
+                                      "clips_per_epoch": 8, "batch_size": 8, "grid": {"2nm": {"n_f": [4], "n_s": [1, 2]}}},
            "evaluate": {"max_clips": 6}}
     (tmp_path / "tiny.json").write_text(json.dumps(rec))
     p = run("demo", "--out", tmp_path, "--frames", "40", "--size", "192", "--recipe", tmp_path / "tiny.json")
