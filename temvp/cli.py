@@ -57,7 +57,9 @@ def build_parser():
                                    ".emi/.ser, .mrc into the store (temvp.ingest).")
     i.add_argument("path")
     i.add_argument("--store", required=True, help="store path (created if missing)")
-    i.add_argument("--label", help="video label (default: the file name without extension)")
+    i.add_argument("--label", help="video label (default: the file name without extension, made valid)")
+    i.add_argument("--pixel-size", help="calibration by hand, with its unit, e.g. 0.16nm (overrides the file's)")
+    i.add_argument("--frame-time", help="time between frames, with its unit, e.g. 0.1s (overrides the file's)")
     i.add_argument("--format", dest="fmt", help="force a reader (default: from the extension)")
     i.add_argument("--replace", action="store_true", help="replace a video with the same label")
 
@@ -241,7 +243,7 @@ def _run(args):
         print(f"added {ds.attrs['label']}: {ds.sizes['time']} frames {ds.sizes['y']}x{ds.sizes['x']} to {args.store}")
     elif args.command == "ingest":
         fr = pipeline.ingest_to_store(args.store, args.path, label=args.label, fmt=args.fmt, replace=args.replace,
-                                      progress=True)
+                                      progress=True, pixel_size=args.pixel_size, frame_time=args.frame_time)
         print(f"added {fr.attrs['label']}: {fr.sizes['time']} frames {fr.sizes['y']}x{fr.sizes['x']} "
               f"{fr.dtype} to {args.store}")
     elif args.command == "track":

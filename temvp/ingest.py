@@ -14,7 +14,8 @@ import numpy as np
 import xarray as xr
 
 # %% auto #0
-__all__ = ['SUPPORTED', 'FRAME_EXTS', 'length_to_angstrom', 'time_to_seconds', 'to_gray', 'natural_key', 'read_video']
+__all__ = ['SUPPORTED', 'FRAME_EXTS', 'length_to_angstrom', 'time_to_seconds', 'parse_quantity', 'to_gray', 'natural_key',
+           'read_video']
 
 # %% ../nbs/01_ingest.ipynb #5c5fe239
 SUPPORTED = {
@@ -30,6 +31,9 @@ SUPPORTED = {
     ".ser": "FEI/TIA SER (rosettasciio)",
     ".mrc": "MRC image or movie, e.g. Direct Electron (rosettasciio)",
     ".mat": "MATLAB MAT-file, v5 (scipy.io) or v7.3 (h5py): its largest 2-D/3-D numeric array",
+    ".png": "single PNG image, a one-frame video (imageio)",
+    ".jpg": "single JPEG image, a one-frame video (imageio)",
+    ".jpeg": "single JPEG image, a one-frame video (imageio)",
 }
 "Readable file extensions and what reads them; a folder of numbered frames (`FRAME_EXTS`) is read too."
 
@@ -87,6 +91,24 @@ def time_to_seconds(scale, units) -> float | None:
     """
     s, f = _positive(scale), _TIME.get(_norm_unit(units))
     return None if s is None or f is None else s * f
+
+# %% ../nbs/01_ingest.ipynb #efcc0cd7
+def parse_quantity(text, kind):
+    """Parse "0.16nm" (kind "length": Angstrom) or "0.1s" (kind "time": seconds).
+
+    Examples
+    --------
+    >>> parse_quantity("0.16nm", "length"), parse_quantity("100 ms", "time")
+    (1.6, 0.1)
+    """
+    table, convert = {"length": (_LENGTH, length_to_angstrom), "time": (_TIME, time_to_seconds)}[kind]
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(\S*)\s*", str(text))
+    value = convert(m.group(1), m.group(2)) if m else None
+    if value is None:
+        example = "0.16nm or 1.6A" if kind == "length" else "0.1s or 100ms"
+        raise ValueError(f"{kind} {text!r} must be a positive number with its unit, e.g. {example} (units: "
+                         f"{', '.join(sorted(table))}).")
+    return value
 
 # %% ../nbs/01_ingest.ipynb #4f271ac7
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -288,7 +310,12 @@ def _read_folder(path: Path, *, family: str | None = None, progress: bool = Fals
                                f"{frames[0].shape} {frames[0].dtype} but {p.name} is {a.shape} {a.dtype}; "
                                "all frames must have one shape and dtype: move the odd files out")
         frames.append(a)
-    return np.stack(frames), {"format": f"{family}-folder", "n_files": len(files)}
+    meta = {"format": f"{family}-folder", "n_files": len(files)}
+    if family == "tiff":  # each file carries its own tags: take the first file's calibration
+        import tifffile
+        with tifffile.TiffFile(str(files[0])) as tf:
+            meta.update(_tiff_meta(files[0], tf, frames[0].shape))
+    return np.stack(frames), meta
 
 # %% ../nbs/01_ingest.ipynb #f96285b5
 def _image_signals(signals) -> list[int]:
@@ -464,12 +491,12 @@ def _read_mat(path: Path):
 # %% ../nbs/01_ingest.ipynb #43397922
 _FORMAT_OF_EXT = {".avi": "avi", ".mp4": "mp4", ".gif": "gif", ".tif": "tiff", ".tiff": "tiff",
                   ".dm3": "dm3", ".dm4": "dm4", ".emd": "emd", ".emi": "emi", ".ser": "ser", ".mrc": "mrc",
-                  ".mat": "mat"}
+                  ".mat": "mat", ".png": "png", ".jpg": "jpg", ".jpeg": "jpg"}
 _READER_NAME = {"avi": "imageio/pyav", "mp4": "imageio/pyav", "gif": "imageio/pyav", "tiff": "tifffile",
                 "dm3": "rosettasciio digitalmicrograph", "dm4": "rosettasciio digitalmicrograph",
                 "emd-velox": "rosettasciio emd", "emd-berkeley": "h5py (Berkeley EMD)", "emd": "h5py",
                 "emi": "rosettasciio tia", "ser": "rosettasciio tia", "mrc": "rosettasciio mrc",
-                "mat": "scipy.io / h5py"}
+                "mat": "scipy.io / h5py", "png": "imageio", "jpg": "imageio"}
 _FOLDER_FORMATS = {"tiff-folder": "tiff", "tif-folder": "tiff", "png-folder": "png",
                    "jpg-folder": "jpg", "jpeg-folder": "jpg", "folder": None}
 
@@ -492,7 +519,8 @@ def _resolve_fmt(path: Path, fmt: str | None) -> str:
     return _FORMAT_OF_EXT[ext]
 
 
-def read_video(path, *, label: str | None = None, fmt: str | None = None, progress: bool = False) -> xr.DataArray:
+def read_video(path, *, label: str | None = None, fmt: str | None = None, progress: bool = False,
+               pixel_size=None, frame_time=None) -> xr.DataArray:
     """Read a TEM video, image stack or single image into the temvp `frames` DataArray.
 
     Parameters
@@ -507,6 +535,11 @@ def read_video(path, *, label: str | None = None, fmt: str | None = None, progre
         "emd-velox", "emd-berkeley", "ser", "mrc", "png-folder", ...) or an extension ("tif", ".dm3").
     progress : bool
         Show a tqdm progress bar while decoding videos and frame folders.
+    pixel_size, frame_time : str or float, optional
+        Calibration given by hand, overriding the file's: a quantity with its unit ("0.16nm", "0.1s"), or a
+        number in temvp's units (Angstrom per pixel, seconds per frame). Recorded with the source of each
+        (attrs `pixel_size_source`, `frame_time_source`: "file" or "user"). Where neither the file nor the
+        user gives one, a `UserWarning` says how to set it.
 
     Returns
     -------
@@ -548,6 +581,7 @@ def read_video(path, *, label: str | None = None, fmt: str | None = None, progre
             elif fmt_name == "tiff": data, meta = _read_tiff(path)
             elif fmt_name == "emd-berkeley": data, meta = _read_berkeley(path)
             elif fmt_name == "mat": data, meta = _read_mat(path)
+            elif fmt_name in ("png", "jpg"): data, meta = _read_frame(path)[None], {}
             else: data, meta = _read_rsciio(path, fmt_name)
         except _IngestError:
             raise
@@ -556,4 +590,23 @@ def read_video(path, *, label: str | None = None, fmt: str | None = None, progre
                              f"{type(e).__name__}: {str(e).rstrip('.')}. The file may be truncated or corrupt, or not a {fmt_name} "
                              "file: check that it opens in its own software, or pass fmt= for the right format") from e
     attrs = {"label": label if label is not None else path.stem, "source": str(path), "format": fmt_name, **meta}
+    _calibrate(attrs, np.shape(data), pixel_size=pixel_size, frame_time=frame_time)
     return _as_video(data, attrs=attrs)
+
+
+def _calibrate(attrs, shape, *, pixel_size, frame_time):
+    "Apply hand calibration to `attrs` (in place), record where each value came from, warn about missing ones."
+    for key, value, kind, example in (("pixel_size", pixel_size, "length", "0.16nm"),
+                                      ("frame_time", frame_time, "time", "0.1s")):
+        if value is not None:
+            v = parse_quantity(value, kind) if isinstance(value, str) else _positive(value)
+            if v is None:
+                raise ValueError(f"{key}={value!r} must be positive, e.g. {example!r}.")
+            attrs[key], attrs[f"{key}_source"] = v, "user"
+            attrs.pop(f"{key}_y", None) if key == "pixel_size" else None
+        elif attrs.get(key) is not None:
+            attrs[f"{key}_source"] = "file"
+        elif key == "pixel_size" or (len(shape) == 3 and shape[0] > 1):
+            flag = key.replace("_", "-")
+            warnings.warn(f"{Path(attrs['source']).name}: no {key.replace('_', ' ')} in the file; pass {key}="
+                          f"{example!r} (temvp ingest --{flag} {example}) to calibrate it.", stacklevel=3)
