@@ -193,8 +193,10 @@ def read_stage(store, stage, label):
     store = check_store(store)
     if not has(store, stage, label):
         have = labels(store, stage)
+        fix = {"videos": "add it with `temvp ingest` or `temvp synth`", "tracks": "run `temvp track`",
+               "crops": "run `temvp track`", "clips": "run `temvp clips`"}.get(stage, "build that stage first")
         raise KeyError(f"store {str(store)!r} has no {stage}/{label}; it has {stage} for: "
-                       f"{', '.join(have) if have else 'no video yet'}.")
+                       f"{', '.join(have) if have else 'no video'}. To make it, {fix}.")
     return xr.open_zarr(str(store), group=f"{stage}/{label}", consolidated=False)
 
 
