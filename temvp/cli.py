@@ -69,6 +69,8 @@ def build_parser():
     t.add_argument("store")
     t.add_argument("--label", action="append", dest="labels", help="video to track (repeatable; default all)")
     t.add_argument("--window", type=int, default=128, help="crop window side in pixels (default 128)")
+    t.add_argument("--field", help="region followed, instead of --window: e.g. 12nm (needs a calibrated video) or 300px")
+    t.add_argument("--out", type=int, help="side of the crops the model sees, resampled with anti-aliasing (e.g. 128)")
     t.add_argument("--key", action="append", type=_keyframe, default=[],
                    help="manual window centre LABEL:FRAME:ROW,COL (repeatable)")
     t.add_argument("--reset-keys", action="store_true", help="drop key frames stored with earlier tracks")
@@ -251,7 +253,7 @@ def _run(args):
         for label, frame, centre in args.key:
             keys.setdefault(label, {})[frame] = centre
         pipeline.track_to_store(args.store, labels_=args.labels, window=args.window, keyframes=keys,
-                                keep_keyframes=not args.reset_keys, progress=True)
+                                keep_keyframes=not args.reset_keys, progress=True, field=args.field, out=args.out)
         print(pipeline.summary(args.store))
     elif args.command == "clips":
         write_clips(args.store, labels_=args.labels, n_f=args.nf, n_s=args.ns, test_fraction=args.test_fraction,

@@ -163,8 +163,10 @@ def _order_resolves(video, *, pixel_size):
 
 
 def _pixel_size(store, label):
-    if has(store, "videos", label):
-        return read_stage(store, "videos", label).attrs.get("pixel_size")
+    "Angstrom per crop pixel: the crops' own (resampled crops record theirs), else the video's, else None."
+    for stage in ("crops", "videos"):
+        if has(store, stage, label) and read_stage(store, stage, label).attrs.get("pixel_size") is not None:
+            return read_stage(store, stage, label).attrs["pixel_size"]
     return None
 
 

@@ -91,7 +91,8 @@ def ingest_to_store(store, path, *, label=None, fmt=None, replace=False, progres
     return frames
 
 # %% ../nbs/05_pipeline.ipynb #8170c9fd
-def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyframes=True, progress=False):
+def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyframes=True, progress=False,
+                   field=None, out=None):
     """Track the particle, crop and normalise videos of the store (all videos by default).
 
     Writes `tracks/<label>` and `crops/<label>`, replacing earlier ones, so re-running is idempotent.
@@ -105,7 +106,13 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
     labels_ : list of str, optional
         Videos to track (default: all).
     window : int
-        Side of the square crop window in pixels.
+        Side of the square crop window in pixels (when `field` is not given).
+    field : str or int, optional
+        The region followed on the raw frames, "12nm" or "300px" (`temvp.track.field_pixels`), instead of
+        `window`.
+    out : int, optional
+        Side of the crops the model sees; crops of another side are resampled with anti-aliasing
+        (`temvp.track.resample`) and record their pixel size. Default: the field's side (no resampling).
     keyframes : dict, optional
         ``{label: {frame: (row, col)}}`` manual window centres, added to any stored ones.
     keep_keyframes : bool
@@ -118,28 +125,30 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
     dict of str to xr.Dataset
         The tracks written, by label.
     """
-    from temvp.track import crop, normalise, set_keyframes, track_particle
+    from temvp.track import crop, field_pixels, normalise, resample, set_keyframes, track_particle
     store = check_store(store)
     names = labels_ or labels(store, "videos")
     if not names:
         raise ValueError(f"store {str(store)!r} has no videos; add one with `temvp synth` or `temvp ingest`.")
-    out = {}
+    done = {}
     for name in names:
         frames = read_stage(store, "videos", name).frames.load()
-        trk = track_particle(frames, window=window, progress=progress)
+        side = field_pixels(field, pixel_size=frames.attrs.get("pixel_size")) if field is not None else window
+        trk = track_particle(frames, window=side, progress=progress)
         keys = {}
         if keep_keyframes and has(store, "tracks", name):
             old = read_stage(store, "tracks", name).load()
-            if old.attrs.get("window") == window and old.sizes["time"] == frames.sizes["time"]:
+            if old.attrs.get("window") == side and old.sizes["time"] == frames.sizes["time"]:
                 keys = {int(t): tuple(old.track.sel(time=t).values) for t in old.time[old.keyframe].values}
         keys.update((keyframes or {}).get(name, {}))
         if keys:
             trk = set_keyframes(trk, keys, frame_shape=frames.shape[1:])
-        crops = normalise(crop(frames, trk)).rename("crops")
+        cut = crop(frames, trk)
+        crops = normalise(resample(cut, out) if out is not None and out != side else cut).rename("crops")
         write_stage(store, "tracks", name, trk, replace=True)
-        write_stage(store, "crops", name, crops, replace=True, chunks={"crops": (1, window, window)})
-        out[name] = trk
-    return out
+        write_stage(store, "crops", name, crops, replace=True, chunks={"crops": (1,) + crops.shape[1:]})
+        done[name] = trk
+    return done
 
 # %% ../nbs/05_pipeline.ipynb #608aba91
 def track_error(store, label):

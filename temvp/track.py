@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['particle_map', 'locate_particle', 'estimate_drift', 'aligned_mean', 'track_particle', 'set_keyframes', 'crop',
-           'normalise']
+           'field_pixels', 'resample', 'normalise']
 
 # %% ../nbs/03_track.ipynb #81aef42b
 import numpy as np
@@ -477,6 +477,63 @@ def crop(frames, track):
     coords.update(row0=("time", c[:, 0]), col0=("time", c[:, 1]))
     return xr.DataArray(out, dims=("time", "cy", "cx"), coords=coords, name="crops",
                         attrs={**da.attrs, "window": window})
+
+# %% ../nbs/03_track.ipynb #c8f327f3
+def field_pixels(field, *, pixel_size=None, multiple=4):
+    """The side in raw pixels of a field of view: "300px", "12nm" (needs the frames' `pixel_size`, Angstrom per
+    pixel) or a whole number of pixels; rounded to a multiple of `multiple`.
+
+    Examples
+    --------
+    >>> field_pixels("12nm", pixel_size=1.0), field_pixels("301px"), field_pixels(128)
+    (120, 300, 128)
+    """
+    from temvp.ingest import parse_quantity
+    text = str(field).strip()
+    if text.lower().endswith("px") or text.isdigit():
+        px = float(text[:-2] if text.lower().endswith("px") else text)
+    else:
+        if pixel_size is None:
+            raise ValueError(f"field={field!r} is a length but the video has no pixel size; calibrate it "
+                             "(temvp ingest --pixel-size 0.16nm) or give the field in pixels, e.g. '300px'.")
+        px = parse_quantity(text, "length") / float(pixel_size)
+    side = int(round(px / multiple)) * multiple
+    if side < multiple:
+        raise ValueError(f"field={field!r} is {px:.1f} pixels; a field must be at least {multiple} pixels.")
+    return side
+
+# %% ../nbs/03_track.ipynb #1823296e
+def resample(crops, out):
+    """Crops (time, cy, cx) brought to `out` x `out` pixels with anti-aliasing; attrs `scale`, `out` and, when the
+    crops know theirs, `pixel_size` updated (Angstrom per crop pixel).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> c = xr.DataArray(np.ones((2, 8, 8)), dims=("time", "cy", "cx"), attrs={"pixel_size": 0.5})
+    >>> r = resample(c, 4); r.shape, r.attrs["pixel_size"]
+    ((2, 4, 4), 1.0)
+    """
+    from skimage.measure import block_reduce
+    from skimage.transform import resize
+    if not isinstance(crops, xr.DataArray) or crops.ndim != 3 or crops.shape[1] != crops.shape[2]:
+        raise ValueError("`crops` must be a 3-D DataArray (time, cy, cx) of square crops, e.g. from crop().")
+    side = crops.shape[-1]
+    if isinstance(out, bool) or not isinstance(out, (int, np.integer)) or not 4 <= out <= side:
+        raise ValueError(f"out={out!r} must be a whole number of pixels between 4 and the field's {side}.")
+    x = np.asarray(crops.data, dtype=np.float32)
+    if side == out:
+        y = x
+    elif side % out == 0:
+        y = block_reduce(x, (1, side // out, side // out), np.mean).astype(np.float32)
+    else:
+        y = resize(x, (len(x), out, out), order=1, anti_aliasing=True, preserve_range=True).astype(np.float32)
+    scale = side / out
+    attrs = {**crops.attrs, "scale": scale, "out": int(out)}
+    if crops.attrs.get("pixel_size") is not None:
+        attrs["pixel_size"] = float(crops.attrs["pixel_size"]) * scale
+    coords = {k: v for k, v in crops.coords.items() if v.dims == ("time",)}
+    return xr.DataArray(y, dims=crops.dims, coords=coords, name=crops.name, attrs=attrs)
 
 # %% ../nbs/03_track.ipynb #6650b188
 def normalise(crops):

@@ -461,7 +461,7 @@ def onset_figure(store, *, label, pixel_size=None):
     store = check_store(store)
     crops = read_stage(store, "crops", str(label))["crops"]
     vid = read_stage(store, "videos", str(label)) if str(label) in labels(store, "videos") else None
-    ps = pixel_size or (vid.attrs.get("pixel_size") if vid is not None else None)
+    ps = pixel_size or crops.attrs.get("pixel_size") or (vid.attrs.get("pixel_size") if vid is not None else None)
     m = np.asarray(order_measure(crops, pixel_size=ps))
     on = detect_onset(m)
     t = np.arange(len(m))
