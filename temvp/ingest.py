@@ -274,7 +274,13 @@ def _frame_files(path: Path, family: str | None = None) -> tuple[str, list[Path]
         held = "it is empty" if not others else f"it holds {len(others)} other file(s), e.g. {others[0]!r}"
         raise _IngestError(f"folder {path} has no frame files with extensions {want} ({held}); "
                            "point `path` at a folder of numbered frames")
-    return (family or fams[0]), sorted(files, key=lambda p: natural_key(p.name))
+    files = sorted(files, key=lambda p: natural_key(p.name))
+    same = [(a.name, b.name) for a, b in zip(files, files[1:]) if natural_key(a.name) == natural_key(b.name)]
+    if same:
+        warnings.warn(f"folder {path}: frame files {same[0][0]!r} and {same[0][1]!r} carry the same frame number "
+                      f"({len(same)} such pair(s)); their order is a guess: rename them so each number is used once.",
+                      stacklevel=3)
+    return (family or fams[0]), files
 
 
 def _read_frame(p: Path) -> np.ndarray:

@@ -130,6 +130,10 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
     names = labels_ or labels(store, "videos")
     if not names:
         raise ValueError(f"store {str(store)!r} has no videos; add one with `temvp synth` or `temvp ingest`.")
+    unknown = sorted(set(keyframes or {}) - set(names))
+    if unknown:
+        raise ValueError(f"key frames for {unknown}, which {'are' if len(unknown) > 1 else 'is'} not among the videos "
+                         f"tracked ({', '.join(names)}); check the label in --key LABEL:FRAME:ROW,COL.")
     done = {}
     for name in names:
         frames = read_stage(store, "videos", name).frames.load()

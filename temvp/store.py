@@ -21,10 +21,14 @@ import zarr
 STORE_VERSION = 1
 STAGES = ("videos", "tracks", "crops", "clips")
 _LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+_RESERVED = {"zarr.json", "zarr", "c"}  # zarr's own metadata file and names it uses inside a group
 
 
 def _check_label(label):
     "Raise a ValueError unless `label` is a safe group name."
+    if isinstance(label, str) and label.lower() in _RESERVED:
+        raise ValueError(f"label={label!r} is reserved by the zarr format (it would replace a group's metadata); "
+                         "choose another label, e.g. with --label.")
     if not isinstance(label, str) or not _LABEL_RE.match(label):
         raise ValueError(
             f"label={label!r} is not a valid video label: use 1-64 letters, digits, '_', '.', '+' or '-', "
@@ -89,18 +93,20 @@ def check_store(path):
     if version is None:
         raise ValueError(f"store={str(path)!r} is a zarr group but not a temvp store (no 'temvp_store' attribute); "
                          "pass the .zarr folder made by temvp, or a new path to create one.")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"store={str(path)!r} has a damaged 'temvp_store' attribute ({version!r}, not a layout "
+                         "version number); it was not written by temvp, or was edited: restore it from a copy.")
     if version > STORE_VERSION:
         raise ValueError(f"store={str(path)!r} has layout version {version}, newer than this temvp "
                          f"({STORE_VERSION}); upgrade temvp.")
-    for stage in STAGES:  # stores made before a stage existed get its (empty) group
-        if stage not in root:
-            zarr.open_group(str(path), mode="a").create_group(stage)
-    return path
+    return path  # a reader never writes: a stage group that is missing reads as empty (see `labels`)
 
 # %% ../nbs/02_store.ipynb #a70ee6d1
 def labels(store, stage="videos"):
     """Sorted labels of the videos that have a group in `stage` of the store."""
     path = check_store(store) / _check_stage(stage)
+    if not path.is_dir():
+        return []
     return sorted(p.name for p in path.iterdir() if p.is_dir() and (p / "zarr.json").exists())
 
 
@@ -159,6 +165,8 @@ def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
             raise ValueError("ds is an unnamed DataArray; give it a name (da.rename('frames')) before writing.")
         ds = ds.to_dataset(promote_attrs=True)  # a video's attrs describe the whole group
     dest = store / stage / label
+    if not (store / stage / "zarr.json").exists():  # a store made before this stage existed: the writer adds it
+        zarr.open_group(str(store), mode="a").require_group(stage)
     if dest.exists() and not replace:
         raise FileExistsError(f"label {label!r} is already in {stage}/ of store {str(store)!r}; "
                               "pass replace=True (--replace on the command line) to overwrite it.")

@@ -111,7 +111,8 @@ def _client(scheduler, workers, timeout):
             raise ConnectionError(f"scheduler={scheduler!r} cannot be reached ({type(e).__name__}: {e}); check the "
                                   "address (tcp://HOST:PORT) and that `dask scheduler` runs there, or run without "
                                   "--scheduler. No run was started.") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)  # this machine only; no Bokeh dashboard
     return Client(cluster), cluster
 
 
