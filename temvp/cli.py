@@ -350,7 +350,7 @@ def _run_models(args):
 def main(argv=None):
     """Entry point of the `temvp` command. Returns the exit status (0 ok, 2 bad input or failure)."""
     import logging
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the library logs; the command shows it
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)  # the library logs; we show it
     args = build_parser().parse_args(argv)
     try:
         _run(args)

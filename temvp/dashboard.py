@@ -8,6 +8,7 @@ __all__ = ['COLOURS', 'downsample', 'frame_image', 'window_box', 'window_centre'
            'crop_tuner_widget']
 
 # %% ../nbs/13_dashboard.ipynb #6a63c3e6
+import logging
 import math
 import socket
 
@@ -611,7 +612,7 @@ def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=Tr
     server = pn.serve({"temvp": lambda: app(store, cube=cube)}, address=address, port=port, show=show, start=False,
                       websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="temvp", verbose=False)
     server.start()
-    print(f"temvp dashboard of {store} at http://{address}:{port}/temvp", flush=True)
+    logging.getLogger(__name__).info("temvp dashboard of %s at http://%s:%s/temvp", store, address, port)
     if show:
         server.show("/temvp")
     if not block:

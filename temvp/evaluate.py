@@ -10,6 +10,7 @@ __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', '
 # %% ../nbs/12_evaluate.ipynb #cc4c92b2
 import hashlib
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -477,7 +478,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
     if out is not None and Path(out).exists() and not replace:
         raise FileExistsError(f"out={str(out)!r} already exists; pass replace=True (--replace) to overwrite it, or "
                               "another out=.")
-    say = print if progress else (lambda *a: None)
+    say = logging.getLogger(__name__).info if progress else (lambda *a: None)
     parts, preds = [], {}
     kw = dict(splits=list(splits), epochs=epochs, baselines=list(baselines), save_predictions=save_predictions,
               order=order, max_clips=max_clips)

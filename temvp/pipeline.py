@@ -8,6 +8,7 @@ __all__ = ['synth_to_store', 'label_from_name', 'ingest_to_store', 'track_to_sto
 
 # %% ../nbs/05_pipeline.ipynb #da0b4edf
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -244,7 +245,7 @@ def _same_video(old, preset, opts):
 
 
 def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False, replace=False, progress=True,
-         log=print):
+         log=None):
     """Run the main job on the bundled defaults: simulate, track, crop, build clip tables, train, evaluate, draw.
 
     Parameters
@@ -263,8 +264,8 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False,
         Redo every stage even where the store already holds it.
     progress : bool
         Show progress bars.
-    log : callable
-        Where progress messages go.
+    log : callable, optional
+        Where progress messages go (default: this module's logger, at INFO; the CLI shows them).
 
     Returns
     -------
@@ -272,6 +273,7 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False,
         The store.
     """
     rec = load_recipe(recipe)
+    log = log or logging.getLogger(__name__).info
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = create_store(out / rec.get("store", "study.zarr"))
@@ -304,7 +306,7 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False,
     return store
 
 
-def study(store, out, *, recipe=None, replace=False, progress=True, log=print):
+def study(store, out, *, recipe=None, replace=False, progress=True, log=None):
     """The modelling half of the demo: train the recipe's sweep, evaluate it, draw every figure and Table 1.
 
     Parameters
@@ -338,6 +340,7 @@ def study(store, out, *, recipe=None, replace=False, progress=True, log=print):
     from temvp.sweep import sweep
     from temvp.viz import figures
     rec = load_recipe(recipe)
+    log = log or logging.getLogger(__name__).info
     t = {k: v for k, v in (rec.get("train") or {}).items() if k != "description"}
     if not t:
         raise ValueError("the recipe has no 'train' entry; add one like temvp/data/demo.json's to train a sweep.")
