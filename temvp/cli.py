@@ -42,7 +42,11 @@ def build_parser():
     s = sub.add_parser("synth", help="simulate an in-situ HRTEM video into a store",
                        description="Simulate a video of a Au particle on CeO2 with ground truth (temvp.synth).")
     s.add_argument("preset", choices=list(SYNTH_PRESETS), help="particle preset: " + ", ".join(SYNTH_PRESETS))
-    s.add_argument("--store", required=True, help="store path (created if missing), e.g. study.zarr")
+    s.add_argument("--store", help="store path (created if missing), e.g. study.zarr")
+    s.add_argument("--stream", metavar="FOLDER", help="instead of a store: write the frames into FOLDER in real time, "
+                                                      "one TIFF per frame, as a camera would (truth.json beside them)")
+    s.add_argument("--fps", type=float, default=10.0, help="frames per second of --stream (default 10)")
+    s.add_argument("--partial", action="store_true", help="--stream writes each file slowly under its final name")
     s.add_argument("--label", help="video label (default: the preset)")
     s.add_argument("--frames", type=int, dest="n_frames", help="number of frames (default: the study's)")
     s.add_argument("--size", type=int, help="frame side in pixels (default 480)")
@@ -221,6 +225,28 @@ def _train_parsers(sub):
     f.add_argument("--device", default="auto")
     _bf16_option(f)
 
+    v = sub.add_parser("watch", help="forecast a running experiment: follow a folder of frame files",
+                       description="Follow FOLDER, into which a camera writes one file per frame: track, crop, "
+                                   "forecast with the pretrained model (or a run), measure order on what is seen and "
+                                   "forecast, alert before the transition, and append all to the store "
+                                   "(temvp.live). Ends on Ctrl-C, --frames or --idle; a restart carries on.")
+    v.add_argument("folder")
+    v.add_argument("--store", required=True, help="store path (created if missing)")
+    v.add_argument("--label", required=True, help="the live video's label (an earlier watcher's label resumes)")
+    v.add_argument("--model", default="base", help="base (default) or a run folder")
+    v.add_argument("--nf", type=int, default=4, help="N_f (default 4)")
+    v.add_argument("--ns", type=int, default=1, help="N_s (default 1)")
+    v.add_argument("--window", type=int, default=128, help="crop side in pixels (default 128)")
+    v.add_argument("--frames", type=int, help="stop after this many frames")
+    v.add_argument("--idle", type=float, help="stop after this many seconds without a new frame")
+    v.add_argument("--chunk", type=int, default=8, help="frames per append to the store (default 8)")
+    v.add_argument("--calibrate", type=int, default=30, help="first frames that set the normal order level")
+    v.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate per frame of one low value")
+    v.add_argument("--persist", type=int, default=3, help="low values in a row that make an alert")
+    v.add_argument("--on-alert", help="shell command run with each alert as JSON on its standard input")
+    v.add_argument("--pixel-size", help="pixel size with its unit, e.g. 0.0166nm, for the order measure's band")
+    _bf16_option(v)
+
     q = sub.add_parser("pretrain", help="pretrain a base model on a family of simulated videos",
                        description="Simulate the recipe's family of videos and train one PhyDNet for all strategies "
                                    "(temvp.pretrain); checkpoints every few steps, and the same command resumes a "
@@ -237,7 +263,14 @@ def _run(args):
     if args.command == "demo":
         pipeline.demo(args.out, recipe=args.recipe, n_frames=args.frames, size=args.size, replace=args.replace,
                       train=args.train)
+    elif args.command == "synth" and args.stream:
+        from temvp.live import stream
+        opts = {k: getattr(args, k) for k in ("size", "dose", "onset", "seed") if getattr(args, k) is not None}
+        stream(args.preset, args.stream, fps=args.fps, frames=args.n_frames, partial=args.partial, **opts)
+        print(f"streamed {args.preset} into {args.stream}")
     elif args.command == "synth":
+        if not args.store:
+            raise ValueError("temvp synth needs --store STORE (or --stream FOLDER for a live experiment).")
         opts = {k: getattr(args, k) for k in ("n_frames", "size", "dose", "optics", "onset", "seed")
                 if getattr(args, k) is not None}
         ds = pipeline.synth_to_store(args.store, args.preset, label=args.label, replace=args.replace,
@@ -261,7 +294,7 @@ def _run(args):
         print(pipeline.summary(args.store))
     elif args.command == "info":
         print(pipeline.summary(args.store))
-    elif args.command in ("train", "sweep", "predict", "forecast", "pretrain"):
+    elif args.command in ("train", "sweep", "predict", "forecast", "pretrain", "watch"):
         _run_training(args)
     elif args.command == "dashboard":
         from temvp.dashboard import serve
@@ -282,6 +315,18 @@ def _run_training(args):
     from temvp import train as tr
     if args.command in ("forecast", "pretrain"):
         return _run_models(args)
+    if args.command == "watch":
+        from temvp.ingest import parse_quantity
+        from temvp.live import watch
+        s = watch(args.folder, args.store, args.label, frames=args.frames, idle=args.idle, model=args.model,
+                  n_f=args.nf, n_s=args.ns, window=args.window, chunk=args.chunk, on_alert=args.on_alert,
+                  alarm=dict(calibrate=args.calibrate, alpha=args.alpha, persist=args.persist),
+                  pixel_size=parse_quantity(args.pixel_size, "length") if args.pixel_size else None,
+                  bf16="auto" if args.bf16 is None else args.bf16)
+        print(f"watched {args.label}: {s['frames']} frames stored, {len(s['skipped'])} skipped, {len(s['alerts'])} "
+              f"alert(s); latency median {1e3 * s['latency_median_s']:.0f} ms, 99th percentile "
+              f"{1e3 * s['latency_p99_s']:.0f} ms (bf16: {s['bf16']})")
+        return
     if args.command == "train":
         cfg = tr.TrainConfig(args.label, n_f=args.nf, n_s=args.ns, **_train_config(args))
         run_dir = Path(args.run_dir) if args.run_dir else Path(args.store).parent / "runs" / cfg.run_name()

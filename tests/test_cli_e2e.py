@@ -18,7 +18,7 @@ def run(*args, ok=True):
 
 
 @pytest.mark.parametrize("cmd", ["demo", "synth", "ingest", "track", "clips", "info", "train", "sweep", "predict", "evaluate", "dashboard",
-                                 "forecast", "pretrain"])
+                                 "forecast", "pretrain", "watch"])
 def test_help(cmd):
     p = run(cmd, "--help")
     assert "usage: temvp " + cmd in p.stdout
