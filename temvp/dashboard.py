@@ -540,7 +540,7 @@ class CropTuner(pn.viewable.Viewer):
 
 # %% ../nbs/13_dashboard.ipynb #b6aebc67
 def app(store, *, label=None, cube=None):
-    """The dashboard page for one store: tabs "Crop tuner" and "Metric explorer".
+    """The dashboard page for one store: tabs "Crop tuner", "Metric explorer" and "Live" (`temvp.liveview`).
 
     Parameters
     ----------
@@ -555,16 +555,22 @@ def app(store, *, label=None, cube=None):
     Returns
     -------
     panel.template.FastListTemplate
-        With `.tuner` (the `CropTuner`) and `.explorer` (a `MetricExplorer`, or the Alert that stands for it).
+        With `.tuner` (the `CropTuner`, or the Alert that says why there is none), `.explorer` (a
+        `MetricExplorer`, or the Alert that stands for it) and `.live` (the `temvp.liveview.LiveView`).
     """
     from temvp.explorer import metric_explorer
+    from temvp.liveview import LiveView
     store = check_store(store)
-    tuner = CropTuner(store, label=label)
+    try:
+        tuner = CropTuner(store, label=label)
+    except ValueError as e:  # nothing tracked yet (a live store fills up while it is served): say so on the page
+        tuner = pn.pane.Alert(str(e), alert_type="info")
     explorer = metric_explorer(store, cube=cube)
-    tabs = pn.Tabs(("Crop tuner", tuner), ("Metric explorer", explorer), dynamic=True)
+    live = LiveView(store)
+    tabs = pn.Tabs(("Crop tuner", tuner), ("Metric explorer", explorer), ("Live", live), dynamic=True)
     tmpl = pn.template.FastListTemplate(title=f"temvp · {store.name}", main=[tabs], header_background="#1b4965",
                                         accent_base_color="#ff9f1c")
-    tmpl.tuner, tmpl.explorer = tuner, explorer
+    tmpl.tuner, tmpl.explorer, tmpl.live = tuner, explorer, live
     return tmpl
 
 

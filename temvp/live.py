@@ -6,7 +6,7 @@
 __all__ = ['log', 'stream', 'FrameFiles', 'read_frame', 'OnlineTracker', 'RunningNorm', 'OrderAlarm', 'Watcher', 'add', 'flush',
            'watch']
 
-# %% ../nbs/10a_live.ipynb #50a43870
+# %% ../nbs/10a_live.ipynb #0283ce6e
 import json
 import logging
 import math
@@ -24,7 +24,7 @@ from .store import check_store, create_store, has, read_stage, write_stage
 
 log = logging.getLogger(__name__)
 
-# %% ../nbs/10a_live.ipynb #a60ec48d
+# %% ../nbs/10a_live.ipynb #5134abd1
 def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=480, dose=7000.0, partial=False,
            start=0):
     """Write a simulated video into `folder` one TIFF file per frame (`frame_000000.tif`, ...), in real time.
@@ -77,7 +77,7 @@ def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=48
             os.replace(folder / f".{name.name}.tmp", name)
     return folder
 
-# %% ../nbs/10a_live.ipynb #d113b562
+# %% ../nbs/10a_live.ipynb #ac599442
 def _frame_file(p):
     return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FRAME_EXTS | {".dm4": "dm", ".dm3": "dm", ".mrc": "mrc"}
 
@@ -117,7 +117,7 @@ class FrameFiles:
         self.done.add(p.name)
         self._seen.pop(p.name, None)
 
-# %% ../nbs/10a_live.ipynb #1b2565c6
+# %% ../nbs/10a_live.ipynb #9394f38d
 def read_frame(path):
     "One frame file as a 2-D array (TIFF, PNG/JPEG, .dm3/.dm4, .mrc); a ValueError names an unreadable file."
     import warnings
@@ -132,7 +132,7 @@ def read_frame(path):
         raise ValueError(f"frame file {path} holds {v.sizes['time']} frames; the watcher takes one frame per file")
     return np.asarray(v.values[0])
 
-# %% ../nbs/10a_live.ipynb #fef790a4
+# %% ../nbs/10a_live.ipynb #b1a6ba6a
 class OnlineTracker:
     """Causal particle tracker: `update(frame)` returns the window centres that became known (a list of (row, col)).
 
@@ -202,7 +202,7 @@ class OnlineTracker:
         if self._ref is not None:
             self._offset = np.asarray(centre, float) - self._last_drift
 
-# %% ../nbs/10a_live.ipynb #4d82e20c
+# %% ../nbs/10a_live.ipynb #19d90582
 @dataclass
 class RunningNorm:
     "Running mean and variance of every pixel of the crops seen so far; `__call__` normalises a crop with them."
@@ -227,7 +227,7 @@ class RunningNorm:
         s = self.std
         return ((np.asarray(crop, np.float64) - self.mean) / (s if s > 0 else 1.0)).astype(np.float32)
 
-# %% ../nbs/10a_live.ipynb #6a690eee
+# %% ../nbs/10a_live.ipynb #ba4d3b45
 @dataclass
 class OrderAlarm:
     """An online detector of a drop in the order measure, calibrated on the video's first frames.
@@ -281,7 +281,7 @@ class OrderAlarm:
             return True
         return False
 
-# %% ../nbs/10a_live.ipynb #05c1f914
+# %% ../nbs/10a_live.ipynb #aa6502d0
 def _alert_cmd(cmd, alert):
     "Run `cmd` with the alert as JSON on its standard input; a failure is logged, never raised."
     try:
@@ -291,7 +291,7 @@ def _alert_cmd(cmd, alert):
     except Exception as e:  # a failing hook must not stop the watcher
         log.warning("--on-alert command failed: %s", e)
 
-# %% ../nbs/10a_live.ipynb #e8046bec
+# %% ../nbs/10a_live.ipynb #9d2ad89a
 class Watcher:
     """Live state of one video: feed frames with `add(frame, name)`; `flush()` appends the pending ones to the store.
 
@@ -333,7 +333,7 @@ class Watcher:
         self._queue, self._pending, self._raw, self.n_stored, self.alerts, self._kind = [], [], [], 0, [], None
         self._resume()
 
-# %% ../nbs/10a_live.ipynb #5e428412
+# %% ../nbs/10a_live.ipynb #1d1b6c6d
 def _forecast(self, t):
     "Forecast after frame t from the last N_f crops N_s apart (normalised now), or None before enough frames."
     import torch
@@ -352,7 +352,7 @@ def _order(self, frames):
 
 Watcher._forecast, Watcher._order = _forecast, _order
 
-# %% ../nbs/10a_live.ipynb #b8ceff73
+# %% ../nbs/10a_live.ipynb #f526414d
 def _step(self, frame, name, centre, arrived, replay=False):
     "Everything for one tracked frame: crop, normalise, forecast, order, alarms; the record to store."
     t = len(self._raw)
@@ -365,7 +365,7 @@ def _step(self, frame, name, centre, arrived, replay=False):
     o_obs = float(self._order(crop[None])[0])
     o_fc = self._order(fc) if fc is not None else np.full(self.n_f, np.nan)
     for kind, value in (("observed", o_obs), ("forecast", float(o_fc[-1]))):
-        self.alarms[kind].learn(o_obs)
+        self.alarms[kind].learn(value)
         if self.alarms[kind].check(value, t) and not replay:
             self._alert(kind, t, value)
     return {"frame": np.asarray(frame), "file": name, "centre": centre, "crop": crop,
@@ -390,7 +390,7 @@ def _alert(self, kind, t, value):
 
 Watcher._step, Watcher._alert = _step, _alert
 
-# %% ../nbs/10a_live.ipynb #1c83f299
+# %% ../nbs/10a_live.ipynb #d1d58377
 def add(self, frame, name="", arrived=None):
     "Add the next frame (2-D array) with its file name and arrival time; returns the records it completed."
     frame = np.asarray(frame)
@@ -414,7 +414,7 @@ def add(self, frame, name="", arrived=None):
 
 Watcher.add = add
 
-# %% ../nbs/10a_live.ipynb #9ae3abfa
+# %% ../nbs/10a_live.ipynb #86335f92
 def _datasets(self, recs):
     "The chunk `recs` as the four groups' Datasets, frames t0.. of the video."
     t = np.arange(self.n_stored, self.n_stored + len(recs))
@@ -463,7 +463,7 @@ def flush(self):
 
 Watcher._datasets, Watcher.flush = _datasets, flush
 
-# %% ../nbs/10a_live.ipynb #78e82e4a
+# %% ../nbs/10a_live.ipynb #d0551adc
 def _resume(self):
     "Carry on after the frames stored by an earlier watcher of this label (cut back to its committed count)."
     import zarr
@@ -491,7 +491,7 @@ def _resume(self):
         self._raw.append(raw); self.norm.add(raw)
         o_obs = float(live.order_observed.values[t])
         for kind, value in (("observed", o_obs), ("forecast", float(live.order_forecast.values[t, -1]))):
-            self.alarms[kind].learn(o_obs)
+            self.alarms[kind].learn(value)
             self.alarms[kind].check(value, t)
     self.n_stored, self.stored_files = n, list(live.file.values[:n])
     if n:
@@ -502,7 +502,7 @@ def _resume(self):
 Watcher._resume = _resume
 Watcher.stored_files = ()
 
-# %% ../nbs/10a_live.ipynb #7edadedd
+# %% ../nbs/10a_live.ipynb #9548bf3b
 class _Lock:
     def __init__(self, store, label):
         self.path = Path(store) / f".live-{label}.lock"
@@ -529,7 +529,7 @@ class _Lock:
     def __exit__(self, *exc):
         self.path.unlink(missing_ok=True)
 
-# %% ../nbs/10a_live.ipynb #61db3a14
+# %% ../nbs/10a_live.ipynb #16d639f3
 def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.05, stop=None, **options):
     """Watch `folder` and process every new frame into `store` under `label`; returns a summary dict.
 
