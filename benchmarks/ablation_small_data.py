@@ -2,9 +2,10 @@
 
 One video (2nm preset, 240 frames, a seed never used in pretraining), strategy N_f 4, N_s 1, the study's random
 90/10 split. Every variant trains the "base" PhyDNet for the same number of clips (EPOCHS x CLIPS, batch 8, lr 1e-3
-from scratch, 3e-4 from the pretrained model), on the CPU, and is scored on the test clips (histogram-matched SSIM,
+from scratch, 3e-4 from the pretrained model, no teacher forcing unless said), on the CPU, and is scored on the test clips (histogram-matched SSIM,
 raw MSE) beside persistence and the input mean:
   - anchor none / last / mean (the decoder predicts the frame, or its change from the last input or input mean);
+  - teacher forcing (the authors' schedule: the true frames fed back while training) against none;
   - + augmentation with the 8 symmetries of the square;
   - + warm-up and cosine decay of the learning rate;
   - + early stopping on a validation split (10% of the training clips, patience 2 epochs);
@@ -32,6 +33,7 @@ VARIANTS = {
     "anchor none": dict(anchor="none"),
     "anchor last": dict(anchor="last"),
     "anchor mean": dict(anchor="mean"),
+    "anchor mean + teacher forcing (the authors' schedule)": dict(anchor="mean", tf_start=1.0),
     "anchor mean + augment": dict(anchor="mean", augment=True),
     "anchor mean + augment + warm-up/cosine": dict(anchor="mean", augment=True, schedule="cosine", warmup=8),
     "anchor mean + augment + warm-up/cosine + early stop": dict(anchor="mean", augment=True, schedule="cosine",
@@ -63,7 +65,7 @@ def main(argv=None):
     for name, over in VARIANTS.items():
         if a.only and name not in a.only:
             continue
-        kw = dict(preset="base", epochs=a.epochs, clips_per_epoch=a.clips, batch_size=8, lr=1e-3, val_fraction=0.0,
+        kw = dict(preset="base", epochs=a.epochs, clips_per_epoch=a.clips, batch_size=8, lr=1e-3, val_fraction=0.0, tf_start=0.0,
                   checkpoint_every=1000, device="cpu", bf16="auto", seed=0)
         kw.update(over)
         cfg = TrainConfig(label, n_f=4, n_s=1, **kw)

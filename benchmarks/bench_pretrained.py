@@ -83,7 +83,7 @@ def clean_crops(store, label):
 
 def finetune(store, label, kind, minutes, init, out):
     cfg = TrainConfig(label, n_f=4, n_s=1, preset="base", init=init, epochs=100000, lr=3e-4, batch_size=8,
-                      kind=kind, clips_per_epoch=64, checkpoint_every=100000, val_fraction=0.0, device="cpu",
+                      kind=kind, clips_per_epoch=64, checkpoint_every=100000, val_fraction=0.0, device="cpu", tf_start=0.0,
                       bf16="auto")
     run = out / "runs" / f"{label}_{kind}_{'ft' if init else 'scratch'}"
     t0, epoch = time.time(), 0

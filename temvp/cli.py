@@ -332,6 +332,10 @@ def _run_training(args):
         run_dir = Path(args.run_dir) if args.run_dir else Path(args.store).parent / "runs" / cfg.run_name()
         tr.train(args.store, cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite, progress=True)
         hist = tr.read_history(run_dir)
+        if not len(hist):
+            print(f"run {run_dir}: the weights of --init {cfg.init} as epoch 0 (zero-shot); evaluate or predict it, or "
+                  "--resume with more --epochs to fine-tune")
+            return
         print(f"run {run_dir}: {len(hist)} epochs, last train loss {hist['train_loss'].iloc[-1]:.4g}, "
               f"val loss {hist['val_loss'].iloc[-1]:.4g}")
     elif args.command == "sweep":

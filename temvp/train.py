@@ -92,6 +92,9 @@ class TrainConfig:
         Start from these weights instead of a random initialisation: the name of a bundled model ("base", see
         `temvp.models`) or a checkpoint file; the model's configuration must match `preset` (use ``preset="base"``
         with ``init="base"``). Fine-tuning the pretrained model this way needs far fewer epochs than a fresh one.
+        With ``epochs=0`` the run holds the weights as they are (epoch 0): the pretrained model zero-shot, which
+        `predict`, `temvp.evaluate` and the dashboard then treat like any run (resume it with more epochs to
+        fine-tune).
     """
     label: str
     n_f: int
@@ -126,8 +129,9 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("n_f", "n_s", "epochs", "batch_size", "checkpoint_every"):
             v = getattr(self, name)
-            if int(v) != v or v < 1:
-                raise ValueError(f"{name}={v!r} must be a positive integer.")
+            if int(v) != v or v < (0 if name == "epochs" and self.init is not None else 1):
+                raise ValueError(f"{name}={v!r} must be a positive integer" + (" (0 only with init=: the "
+                                 "weights started from, as a run)." if name == "epochs" else "."))
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction={self.val_fraction!r} must be in [0, 1) (0.1 holds out 10% of the training clips).")
         if self.kind not in ("random", "blocked"):
@@ -562,6 +566,13 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         hist, epoch0, stopped = ck["history"], ck["epoch"], ck.get("stopped_early", False)
     if rank == 0:
         _write_history(run_dir, hist)
+    if config.epochs == 0 and resume_from is None and rank == 0:  # the weights started from, as a run (epoch 0)
+        ck = {"format": CHECKPOINT_FORMAT, "temvp_version": __version__, "model_config": mcfg.to_dict(),
+              "train_config": asdict(config), "epoch": 0, "model": model.state_dict(), "optimizer": opt.state_dict(),
+              "scheduler": None, "history": hist, "stopped_early": False,
+              "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state(), "cuda": []}}
+        save_checkpoint(run_dir / "last.pt", ck)
+        _atomic(run_dir / "checkpoints" / "epoch_0000.pt", lambda p: shutil.copyfile(run_dir / "last.pt", p))
     if stopped or epoch0 >= config.epochs:
         return run_dir
     persist = _persistence_mse(ds, va, config) if len(va) else math.nan
