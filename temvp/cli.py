@@ -114,7 +114,13 @@ def _train_options(p):
     p.add_argument("--preset", default=None,
                    help="PhyDNet preset: phydnet (default), paper, small, base (default with --init base)")
     p.add_argument("--init", default=None,
-                   help="start from these weights: a bundled model (base: temvp's pretrained model) or a .pt file")
+                   help="start from these weights: a bundled model (base: temvp's pretrained model) or a .pt file; "
+                        "--epochs 0 keeps them as they are (a zero-shot run)")
+    p.add_argument("--tf-start", type=float, default=None,
+                   help="teacher forcing probability at epoch 1 (default 1.0 as the authors; 0 with --init, as pretrained)")
+    p.add_argument("--schedule", choices=["constant", "cosine"], default="constant", help="learning-rate schedule")
+    p.add_argument("--warmup", type=int, default=0, help="batches of learning-rate warm-up (default 0)")
+    p.add_argument("--augment", action="store_true", help="random symmetries of the square (rotations, flips)")
     p.add_argument("--epochs", type=int, default=1000, help="epochs (default 1000, as the study)")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4, as the study)")
     p.add_argument("--batch-size", type=int, default=16)
@@ -143,8 +149,9 @@ def _layout_option(p):
 
 def _train_config(args, **fixed):
     keys = ("preset", "epochs", "lr", "batch_size", "seed", "device", "kind", "checkpoint_every", "val_fraction",
-            "compile", "channels_last", "init")
+            "compile", "channels_last", "init", "schedule", "warmup", "augment")
     out = {**{k: getattr(args, k) for k in keys}, "bf16": "auto" if args.bf16 is None else args.bf16, **fixed}
+    out["tf_start"] = args.tf_start if args.tf_start is not None else (0.0 if args.init else 1.0)
     if out["preset"] is None:  # the preset of the weights started from, else the authors' model
         out["preset"] = _init_preset(out["init"]) if out["init"] else "phydnet"
     return out
