@@ -42,7 +42,7 @@ def latency(out, fps, frames, chunk):
         w._raw.append(f); w.norm.add(f)
     t0 = time.perf_counter()
     for _ in range(10):
-        w._forecast(3)
+        w._forecast()
     fc_ms = 100 * (time.perf_counter() - t0)
     print(f"latency at {fps:g} frames/s, {frames} frames of 480x480, chunk {chunk}: median "
           f"{1e3 * s['latency_median_s']:.0f} ms, 99th percentile {1e3 * s['latency_p99_s']:.0f} ms; "

@@ -6,7 +6,7 @@
 __all__ = ['log', 'stream', 'FrameFiles', 'read_frame', 'OnlineTracker', 'RunningNorm', 'OrderAlarm', 'Watcher', 'add', 'flush',
            'watch']
 
-# %% ../nbs/10a_live.ipynb #0283ce6e
+# %% ../nbs/10a_live.ipynb #d8a4eee2
 import json
 import logging
 import math
@@ -24,7 +24,7 @@ from .store import check_store, create_store, has, read_stage, write_stage
 
 log = logging.getLogger(__name__)
 
-# %% ../nbs/10a_live.ipynb #5134abd1
+# %% ../nbs/10a_live.ipynb #18d2bdb6
 def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=480, dose=7000.0, partial=False,
            start=0):
     """Write a simulated video into `folder` one TIFF file per frame (`frame_000000.tif`, ...), in real time.
@@ -77,7 +77,7 @@ def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=48
             os.replace(folder / f".{name.name}.tmp", name)
     return folder
 
-# %% ../nbs/10a_live.ipynb #ac599442
+# %% ../nbs/10a_live.ipynb #94707ae1
 def _frame_file(p):
     return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FRAME_EXTS | {".dm4": "dm", ".dm3": "dm", ".mrc": "mrc"}
 
@@ -117,7 +117,7 @@ class FrameFiles:
         self.done.add(p.name)
         self._seen.pop(p.name, None)
 
-# %% ../nbs/10a_live.ipynb #9394f38d
+# %% ../nbs/10a_live.ipynb #20413289
 def read_frame(path):
     "One frame file as a 2-D array (TIFF, PNG/JPEG, .dm3/.dm4, .mrc); a ValueError names an unreadable file."
     import warnings
@@ -132,7 +132,7 @@ def read_frame(path):
         raise ValueError(f"frame file {path} holds {v.sizes['time']} frames; the watcher takes one frame per file")
     return np.asarray(v.values[0])
 
-# %% ../nbs/10a_live.ipynb #b1a6ba6a
+# %% ../nbs/10a_live.ipynb #4521e2ff
 class OnlineTracker:
     """Causal particle tracker: `update(frame)` returns the window centres that became known (a list of (row, col)).
 
@@ -202,7 +202,7 @@ class OnlineTracker:
         if self._ref is not None:
             self._offset = np.asarray(centre, float) - self._last_drift
 
-# %% ../nbs/10a_live.ipynb #19d90582
+# %% ../nbs/10a_live.ipynb #f424ce8b
 @dataclass
 class RunningNorm:
     "Running mean and variance of every pixel of the crops seen so far; `__call__` normalises a crop with them."
@@ -227,7 +227,7 @@ class RunningNorm:
         s = self.std
         return ((np.asarray(crop, np.float64) - self.mean) / (s if s > 0 else 1.0)).astype(np.float32)
 
-# %% ../nbs/10a_live.ipynb #ba4d3b45
+# %% ../nbs/10a_live.ipynb #32d916b0
 @dataclass
 class OrderAlarm:
     """An online detector of a drop in the order measure, calibrated on the video's first frames.
@@ -281,7 +281,7 @@ class OrderAlarm:
             return True
         return False
 
-# %% ../nbs/10a_live.ipynb #aa6502d0
+# %% ../nbs/10a_live.ipynb #7f362ea2
 def _alert_cmd(cmd, alert):
     "Run `cmd` with the alert as JSON on its standard input; a failure is logged, never raised."
     try:
@@ -291,7 +291,7 @@ def _alert_cmd(cmd, alert):
     except Exception as e:  # a failing hook must not stop the watcher
         log.warning("--on-alert command failed: %s", e)
 
-# %% ../nbs/10a_live.ipynb #9d2ad89a
+# %% ../nbs/10a_live.ipynb #b0060325
 class Watcher:
     """Live state of one video: feed frames with `add(frame, name)`; `flush()` appends the pending ones to the store.
 
@@ -330,18 +330,19 @@ class Watcher:
         self.alarms = {k: OrderAlarm(**(alarm or {})) for k in ("observed", "forecast")}
         self.tracker, self.norm = OnlineTracker(window, n_ref=n_ref), RunningNorm()
         self.alerts_path = Path(self.store).parent / "alerts.jsonl"
-        self._queue, self._pending, self._raw, self.n_stored, self.alerts, self._kind = [], [], [], 0, [], None
+        from collections import deque
+        self._raw = deque(maxlen=(n_f - 1) * n_s + 1)
+        self._queue, self._pending, self.n_stored, self.n_seen, self.alerts, self._kind = [], [], 0, 0, [], None
         self._resume()
 
-# %% ../nbs/10a_live.ipynb #1d1b6c6d
-def _forecast(self, t):
-    "Forecast after frame t from the last N_f crops N_s apart (normalised now), or None before enough frames."
+# %% ../nbs/10a_live.ipynb #30e71080
+def _forecast(self):
+    "Forecast after the newest frame from the last N_f crops N_s apart (normalised now), or None before enough."
     import torch
     from temvp.train import forecast_frames
-    idx = t - self.n_s * np.arange(self.n_f)[::-1]
-    if idx[0] < 0:
+    if len(self._raw) < (self.n_f - 1) * self.n_s + 1:
         return None
-    x = torch.from_numpy(np.stack([self.norm(self._raw[i]) for i in idx])[None, :, None])
+    x = torch.from_numpy(np.stack([self.norm(self._raw[-1 - self.n_s * k]) for k in reversed(range(self.n_f))])[None, :, None])
     return forecast_frames(self.model, x, n_out=self.n_f, device=self.device, bf16=self.bf16)[0]
 
 
@@ -352,16 +353,17 @@ def _order(self, frames):
 
 Watcher._forecast, Watcher._order = _forecast, _order
 
-# %% ../nbs/10a_live.ipynb #f526414d
+# %% ../nbs/10a_live.ipynb #7e436c47
 def _step(self, frame, name, centre, arrived, replay=False):
     "Everything for one tracked frame: crop, normalise, forecast, order, alarms; the record to store."
-    t = len(self._raw)
+    t = self.n_seen
+    self.n_seen += 1
     r0, c0 = (int(round(v)) - self.window // 2 for v in centre)
     raw = np.asarray(frame, np.float32)[r0:r0 + self.window, c0:c0 + self.window]
-    self._raw.append(raw)
+    self._raw.append(raw)  # the last (N_f - 1) N_s + 1 crops only: all a forecast reads
     self.norm.add(raw)
     crop = self.norm(raw)
-    fc = self._forecast(t) if not replay else None
+    fc = self._forecast() if not replay else None
     o_obs = float(self._order(crop[None])[0])
     o_fc = self._order(fc) if fc is not None else np.full(self.n_f, np.nan)
     for kind, value in (("observed", o_obs), ("forecast", float(o_fc[-1]))):
@@ -390,7 +392,7 @@ def _alert(self, kind, t, value):
 
 Watcher._step, Watcher._alert = _step, _alert
 
-# %% ../nbs/10a_live.ipynb #d1d58377
+# %% ../nbs/10a_live.ipynb #47eb2c36
 def add(self, frame, name="", arrived=None):
     "Add the next frame (2-D array) with its file name and arrival time; returns the records it completed."
     frame = np.asarray(frame)
@@ -414,7 +416,7 @@ def add(self, frame, name="", arrived=None):
 
 Watcher.add = add
 
-# %% ../nbs/10a_live.ipynb #86335f92
+# %% ../nbs/10a_live.ipynb #17f013d9
 def _datasets(self, recs):
     "The chunk `recs` as the four groups' Datasets, frames t0.. of the video."
     t = np.arange(self.n_stored, self.n_stored + len(recs))
@@ -463,7 +465,7 @@ def flush(self):
 
 Watcher._datasets, Watcher.flush = _datasets, flush
 
-# %% ../nbs/10a_live.ipynb #d0551adc
+# %% ../nbs/10a_live.ipynb #85057dbe
 def _resume(self):
     "Carry on after the frames stored by an earlier watcher of this label (cut back to its committed count)."
     import zarr
@@ -488,7 +490,7 @@ def _resume(self):
         c = track.track.values[t]
         r0, c0 = (int(round(v)) - self.window // 2 for v in c)
         raw = frames[t].astype(np.float32)[r0:r0 + self.window, c0:c0 + self.window]
-        self._raw.append(raw); self.norm.add(raw)
+        self._raw.append(raw); self.norm.add(raw); self.n_seen += 1
         o_obs = float(live.order_observed.values[t])
         for kind, value in (("observed", o_obs), ("forecast", float(live.order_forecast.values[t, -1]))):
             self.alarms[kind].learn(value)
@@ -502,7 +504,7 @@ def _resume(self):
 Watcher._resume = _resume
 Watcher.stored_files = ()
 
-# %% ../nbs/10a_live.ipynb #9548bf3b
+# %% ../nbs/10a_live.ipynb #793ec767
 class _Lock:
     def __init__(self, store, label):
         self.path = Path(store) / f".live-{label}.lock"
@@ -529,7 +531,7 @@ class _Lock:
     def __exit__(self, *exc):
         self.path.unlink(missing_ok=True)
 
-# %% ../nbs/10a_live.ipynb #16d639f3
+# %% ../nbs/10a_live.ipynb #a24c73aa
 def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.05, stop=None, **options):
     """Watch `folder` and process every new frame into `store` under `label`; returns a summary dict.
 
