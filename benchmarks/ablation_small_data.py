@@ -38,7 +38,9 @@ VARIANTS = {
     "anchor mean + augment + warm-up/cosine": dict(anchor="mean", augment=True, schedule="cosine", warmup=8),
     "anchor mean + augment + warm-up/cosine + early stop": dict(anchor="mean", augment=True, schedule="cosine",
                                                                warmup=8, val_fraction=0.1, early_stop=2),
+    "pretrained base, zero-shot": dict(init="base", epochs=0),
     "pretrained base, fine-tuned": dict(init="base", lr=3e-4),
+    "pretrained base, fine-tuned + warm-up/cosine": dict(init="base", lr=3e-4, schedule="cosine", warmup=8),
     "pretrained base, fine-tuned + augment + warm-up/cosine": dict(init="base", lr=3e-4, augment=True,
                                                                   schedule="cosine", warmup=8),
 }
@@ -85,6 +87,11 @@ def main(argv=None):
         m, _ = score(b, tgt)
         rows.append((name, float(np.nanmean(m[..., SSIM, 1])), float(np.nanmean(m[..., MSE, 0])), 0, 0))
     table = pd.DataFrame(rows, columns=["variant", "SSIM (matched)", "MSE (raw)", "epochs", "seconds"])
+    if a.only and (out / "ablation.csv").exists():  # a partial rerun replaces its rows of the earlier table
+        old = pd.read_csv(out / "ablation.csv")
+        table = pd.concat([old[~old.variant.isin(table.variant)], table], ignore_index=True)
+        order = list(VARIANTS) + ["persistence", "input mean"]
+        table = table.sort_values("variant", key=lambda v: v.map(order.index)).reset_index(drop=True)
     table.to_csv(out / "ablation.csv", index=False)
     print(table.to_string(index=False, float_format="%.3f"))
 
