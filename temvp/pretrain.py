@@ -329,6 +329,12 @@ def pretrain(recipe, out, *, max_minutes=None, progress=True):
     return out
 
 # %% ../nbs/08a_pretrain.ipynb #eb496c49
+def _trainable(ck):
+    "Trainable parameters of the model of checkpoint `ck` (the state dict holds buffers too)."
+    from temvp.phydnet import PhyDNet, PhyDNetConfig
+    return int(sum(p.numel() for p in PhyDNet(PhyDNetConfig.from_dict(ck["model_config"])).parameters()))
+
+
 def export(out, dest=None, *, name="base", checkpoint="last", extra=None):
     """Write the model of pretraining folder `out` as a bundled model `dest/NAME.pt` with its card `NAME.json`.
 
@@ -362,7 +368,7 @@ def export(out, dest=None, *, name="base", checkpoint="last", extra=None):
     val = hist.dropna(subset=["val_model"]).tail(1).to_dict("records")
     card = {"name": name, "temvp_version": __version__, "model_config": ck["model_config"], "recipe": ck["recipe"],
             "steps": int(ck["step"]), "train_seconds": round(float(hist.seconds.sum()), 1),
-            "parameters": int(sum(v.numel() for v in ck["model"].values())),
+            "parameters": _trainable(ck),
             "hardware": {"cpu": cpu_features(), "machine": platform.machine(), "torch": torch.__version__,
                          "threads": torch.get_num_threads()},
             "validation": val[0] if val else {}, **(extra or {})}
