@@ -27,8 +27,11 @@ def test_two_gloo_processes_match_one(tmp_path):
                     str(store), str(two), args[2]], env=env, check=True, timeout=300)
     h1, h2 = read_history(one), read_history(two)
     assert h1.epoch.tolist() == h2.epoch.tolist() == [1, 2, 3]
+    # the all-reduced gradient sums in another order than one process does: float32 rounding differs by CPU and
+    # grows over epochs (seen: 1.8e-4 relative at epoch 3 on an AVX-512 AMD EPYC), so the bound is 1e-3
     for col in ("train_loss", "val_loss", "val_mse"):
-        np.testing.assert_allclose(h2[col].values, h1[col].values, rtol=1e-4, err_msg=col)
+        np.testing.assert_allclose(h2[col].values, h1[col].values, rtol=1e-3, err_msg=col)
     a, b = load_checkpoint(one / "last.pt")["model"], load_checkpoint(two / "last.pt")["model"]
     for k in a:
-        torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-5, msg=k)
+        # Adam turns a rounding-level gradient difference into a step of up to lr (1e-3): weights agree to a few lr
+        torch.testing.assert_close(b[k], a[k], rtol=1e-3, atol=3 * cfg.lr, msg=k)
