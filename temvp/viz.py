@@ -18,6 +18,7 @@ import xarray as xr
 
 from .evaluate import at_final_epoch, averages, open_cube, read_predictions, table1
 from .metrics import match_histograms
+from .plots import crop_plot, frame_plot
 from .store import check_store, labels, read_stage
 
 # %% ../nbs/14_viz.ipynb #e2b77e2d
@@ -504,7 +505,6 @@ def rank_clips(cube, *, size, n_f, n_s, metric="ssim", split="test", variant="ma
 # %% ../nbs/14_viz.ipynb #acc86837
 def crop_figure(store, *, label, frame=0, max_size=240):
     """A frame with its tracked crop window, and the normalised crop (Figure S1)."""
-    from temvp.dashboard import crop_plot, frame_plot
     store = check_store(store)
     vid = read_stage(store, "videos", str(label))["frames"]
     tr = read_stage(store, "tracks", str(label))
