@@ -6,7 +6,7 @@
 __all__ = ['log', 'stream', 'FrameFiles', 'read_frame', 'OnlineTracker', 'RunningNorm', 'OrderAlarm', 'Watcher', 'add', 'flush',
            'watch']
 
-# %% ../nbs/10a_live.ipynb #d8a4eee2
+# %% ../nbs/10a_live.ipynb #77d6fcc7
 import json
 import logging
 import math
@@ -24,7 +24,7 @@ from .store import check_store, create_store, has, read_stage, write_stage
 
 log = logging.getLogger(__name__)
 
-# %% ../nbs/10a_live.ipynb #18d2bdb6
+# %% ../nbs/10a_live.ipynb #296e284b
 def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=480, dose=7000.0, partial=False,
            start=0):
     """Write a simulated video into `folder` one TIFF file per frame (`frame_000000.tif`, ...), in real time.
@@ -77,9 +77,12 @@ def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=48
             os.replace(folder / f".{name.name}.tmp", name)
     return folder
 
-# %% ../nbs/10a_live.ipynb #94707ae1
+# %% ../nbs/10a_live.ipynb #7adee64d
+_FRAME_SUFFIXES = frozenset(FRAME_EXTS) | {".dm3", ".dm4", ".mrc"}
+
+
 def _frame_file(p):
-    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FRAME_EXTS | {".dm4": "dm", ".dm3": "dm", ".mrc": "mrc"}
+    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in _FRAME_SUFFIXES
 
 
 class FrameFiles:
@@ -117,7 +120,7 @@ class FrameFiles:
         self.done.add(p.name)
         self._seen.pop(p.name, None)
 
-# %% ../nbs/10a_live.ipynb #20413289
+# %% ../nbs/10a_live.ipynb #3e1c3250
 def read_frame(path):
     "One frame file as a 2-D array (TIFF, PNG/JPEG, .dm3/.dm4, .mrc); a ValueError names an unreadable file."
     import warnings
@@ -132,7 +135,7 @@ def read_frame(path):
         raise ValueError(f"frame file {path} holds {v.sizes['time']} frames; the watcher takes one frame per file")
     return np.asarray(v.values[0])
 
-# %% ../nbs/10a_live.ipynb #4521e2ff
+# %% ../nbs/10a_live.ipynb #f7d2841b
 class OnlineTracker:
     """Causal particle tracker: `update(frame)` returns the window centres that became known (a list of (row, col)).
 
@@ -202,7 +205,7 @@ class OnlineTracker:
         if self._ref is not None:
             self._offset = np.asarray(centre, float) - self._last_drift
 
-# %% ../nbs/10a_live.ipynb #f424ce8b
+# %% ../nbs/10a_live.ipynb #3d99de33
 @dataclass
 class RunningNorm:
     "Running mean and variance of every pixel of the crops seen so far; `__call__` normalises a crop with them."
@@ -227,7 +230,7 @@ class RunningNorm:
         s = self.std
         return ((np.asarray(crop, np.float64) - self.mean) / (s if s > 0 else 1.0)).astype(np.float32)
 
-# %% ../nbs/10a_live.ipynb #32d916b0
+# %% ../nbs/10a_live.ipynb #6af3bb81
 @dataclass
 class OrderAlarm:
     """An online detector of a drop in the order measure, calibrated on the video's first frames.
@@ -281,7 +284,7 @@ class OrderAlarm:
             return True
         return False
 
-# %% ../nbs/10a_live.ipynb #7f362ea2
+# %% ../nbs/10a_live.ipynb #8a64f209
 def _alert_cmd(cmd, alert):
     "Run `cmd` with the alert as JSON on its standard input; a failure is logged, never raised."
     try:
@@ -291,7 +294,7 @@ def _alert_cmd(cmd, alert):
     except Exception as e:  # a failing hook must not stop the watcher
         log.warning("--on-alert command failed: %s", e)
 
-# %% ../nbs/10a_live.ipynb #b0060325
+# %% ../nbs/10a_live.ipynb #84af506c
 class Watcher:
     """Live state of one video: feed frames with `add(frame, name)`; `flush()` appends the pending ones to the store.
 
@@ -335,7 +338,7 @@ class Watcher:
         self._queue, self._pending, self.n_stored, self.n_seen, self.alerts, self._kind = [], [], 0, 0, [], None
         self._resume()
 
-# %% ../nbs/10a_live.ipynb #30e71080
+# %% ../nbs/10a_live.ipynb #c07854cc
 def _forecast(self):
     "Forecast after the newest frame from the last N_f crops N_s apart (normalised now), or None before enough."
     import torch
@@ -353,23 +356,33 @@ def _order(self, frames):
 
 Watcher._forecast, Watcher._order = _forecast, _order
 
-# %% ../nbs/10a_live.ipynb #7e436c47
-def _step(self, frame, name, centre, arrived, replay=False):
-    "Everything for one tracked frame: crop, normalise, forecast, order, alarms; the record to store."
-    t = self.n_seen
-    self.n_seen += 1
+# %% ../nbs/10a_live.ipynb #ca7e43e4
+def _take(self, frame, centre):
+    "Cut and keep the crop of the next frame (its running statistics updated); returns its index."
     r0, c0 = (int(round(v)) - self.window // 2 for v in centre)
     raw = np.asarray(frame, np.float32)[r0:r0 + self.window, c0:c0 + self.window]
     self._raw.append(raw)  # the last (N_f - 1) N_s + 1 crops only: all a forecast reads
     self.norm.add(raw)
-    crop = self.norm(raw)
-    fc = self._forecast() if not replay else None
-    o_obs = float(self._order(crop[None])[0])
-    o_fc = self._order(fc) if fc is not None else np.full(self.n_f, np.nan)
-    for kind, value in (("observed", o_obs), ("forecast", float(o_fc[-1]))):
+    self.n_seen += 1
+    return self.n_seen - 1
+
+
+def _feed(self, t, observed, forecast, *, emit):
+    "Give frame t's observed and farthest-forecast order values to the alarms (alerting only when `emit`)."
+    for kind, value in (("observed", observed), ("forecast", forecast)):
         self.alarms[kind].learn(value)
-        if self.alarms[kind].check(value, t) and not replay:
+        if self.alarms[kind].check(value, t) and emit:
             self._alert(kind, t, value)
+
+
+def _step(self, frame, name, centre, arrived):
+    "Everything for one tracked frame: crop, normalise, forecast, order, alarms; the record to store."
+    t = self._take(frame, centre)
+    crop = self.norm(self._raw[-1])
+    fc = self._forecast()
+    orders = self._order(crop[None] if fc is None else np.concatenate([crop[None], fc]))  # one FFT batch
+    o_obs, o_fc = float(orders[0]), (orders[1:] if fc is not None else np.full(self.n_f, np.nan))
+    self._feed(t, o_obs, float(o_fc[-1]), emit=True)
     return {"frame": np.asarray(frame), "file": name, "centre": centre, "crop": crop,
             "forecast": fc if fc is not None else np.full((self.n_f,) + crop.shape, np.nan, np.float32),
             "order_observed": o_obs, "order_forecast": o_fc, "arrived": arrived, "done": time.time()}
@@ -390,9 +403,9 @@ def _alert(self, kind, t, value):
         _alert_cmd(self.on_alert, alert)
 
 
-Watcher._step, Watcher._alert = _step, _alert
+Watcher._take, Watcher._feed, Watcher._step, Watcher._alert = _take, _feed, _step, _alert
 
-# %% ../nbs/10a_live.ipynb #47eb2c36
+# %% ../nbs/10a_live.ipynb #fc7ead27
 def add(self, frame, name="", arrived=None):
     "Add the next frame (2-D array) with its file name and arrival time; returns the records it completed."
     frame = np.asarray(frame)
@@ -416,7 +429,7 @@ def add(self, frame, name="", arrived=None):
 
 Watcher.add = add
 
-# %% ../nbs/10a_live.ipynb #17f013d9
+# %% ../nbs/10a_live.ipynb #08556dde
 def _datasets(self, recs):
     "The chunk `recs` as the four groups' Datasets, frames t0.. of the video."
     t = np.arange(self.n_stored, self.n_stored + len(recs))
@@ -465,7 +478,7 @@ def flush(self):
 
 Watcher._datasets, Watcher.flush = _datasets, flush
 
-# %% ../nbs/10a_live.ipynb #85057dbe
+# %% ../nbs/10a_live.ipynb #e5590cf0
 def _resume(self):
     "Carry on after the frames stored by an earlier watcher of this label (cut back to its committed count)."
     import zarr
@@ -486,15 +499,9 @@ def _resume(self):
     frames = video.frames.values[:n]
     for f in frames:
         self.tracker.update(f)
-    for t in range(n):
-        c = track.track.values[t]
-        r0, c0 = (int(round(v)) - self.window // 2 for v in c)
-        raw = frames[t].astype(np.float32)[r0:r0 + self.window, c0:c0 + self.window]
-        self._raw.append(raw); self.norm.add(raw); self.n_seen += 1
-        o_obs = float(live.order_observed.values[t])
-        for kind, value in (("observed", o_obs), ("forecast", float(live.order_forecast.values[t, -1]))):
-            self.alarms[kind].learn(value)
-            self.alarms[kind].check(value, t)
+    for t in range(n):  # the same state as when these frames were new, without alerting again
+        self._take(frames[t], track.track.values[t])
+        self._feed(t, float(live.order_observed.values[t]), float(live.order_forecast.values[t, -1]), emit=False)
     self.n_stored, self.stored_files = n, list(live.file.values[:n])
     if n:
         self._kind = (frames.shape[1:], frames.dtype.str)
@@ -504,7 +511,7 @@ def _resume(self):
 Watcher._resume = _resume
 Watcher.stored_files = ()
 
-# %% ../nbs/10a_live.ipynb #793ec767
+# %% ../nbs/10a_live.ipynb #ceae4cc9
 class _Lock:
     def __init__(self, store, label):
         self.path = Path(store) / f".live-{label}.lock"
@@ -531,7 +538,7 @@ class _Lock:
     def __exit__(self, *exc):
         self.path.unlink(missing_ok=True)
 
-# %% ../nbs/10a_live.ipynb #a24c73aa
+# %% ../nbs/10a_live.ipynb #fac26413
 def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.05, stop=None, **options):
     """Watch `folder` and process every new frame into `store` under `label`; returns a summary dict.
 

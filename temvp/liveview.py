@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['snapshot', 'live_frame', 'live_strip', 'live_order', 'LiveView']
 
-# %% ../nbs/13c_liveview.ipynb #2a583966
+# %% ../nbs/13c_liveview.ipynb #11673f2d
 import json
 from pathlib import Path
 
@@ -15,9 +15,10 @@ import numpy as np
 import panel as pn
 import param
 
+from .plots import downsample
 from .store import check_store, labels
 
-# %% ../nbs/13c_liveview.ipynb #983eef73
+# %% ../nbs/13c_liveview.ipynb #05d3528f
 def snapshot(store, label):
     """What the watcher has stored for `label`, read for display: a dict (n, frame, centre, window, crop, forecast,
     order_observed, order_forecast, lead, alerts), or None before its first chunk."""
@@ -41,14 +42,11 @@ def snapshot(store, label):
             "order_observed": g["order_observed"][:n], "order_forecast": g["order_forecast"][:n],
             "lead": g["lead"][:], "alerts": alerts}
 
-# %% ../nbs/13c_liveview.ipynb #618893ec
+# %% ../nbs/13c_liveview.ipynb #95517714
 def live_frame(snap, *, max_size=320, height=360):
     "The newest frame with its crop window (full-frame pixel coordinates, y down)."
-    from skimage.measure import block_reduce
-    f = np.asarray(snap["frame"], np.float32)
-    k = max(1, int(np.ceil(max(f.shape) / max_size)))
-    small = block_reduce(f, (k, k), np.mean)
-    H, W = f.shape
+    small, _, _ = downsample(snap["frame"], max_size=max_size)
+    H, W = np.shape(snap["frame"])
     img = hv.Image(small, bounds=(0, H, W, 0), kdims=["col", "row"]).opts(
         cmap="gray", data_aspect=1, frame_height=height, invert_yaxis=True, xaxis=None, yaxis=None,
         title=f"frame {snap['n'] - 1}", toolbar=None)
@@ -89,7 +87,7 @@ def live_order(snap, *, height=260, width=900):
     return hv.Overlay([obs, fc] + lines).opts(height=height, width=width, logy=True, legend_position="top_left",
                                               title="order measure (dashed: alerts, red from the forecast)")
 
-# %% ../nbs/13c_liveview.ipynb #7a7ef635
+# %% ../nbs/13c_liveview.ipynb #2040ad43
 class LiveView(pn.viewable.Viewer):
     "The live tab: the newest frame, the forecast beside the observed crop, the order measure with alerts."
     label = param.Selector(default=None, objects=[], doc="the live video")
