@@ -159,10 +159,8 @@ def _train_config(args, **fixed):
 
 def _init_preset(init):
     "The PhyDNet preset of the weights named by --init."
-    from temvp.train import bundled_path, load_checkpoint
-    from pathlib import Path
-    path = Path(init) if init.endswith(".pt") else bundled_path(init)
-    return load_checkpoint(path)["model_config"]["preset"]
+    from temvp.train import init_checkpoint
+    return init_checkpoint(init)["model_config"]["preset"]
 
 
 def _train_parsers(sub):

@@ -196,18 +196,16 @@ def lr_at(step, recipe):
 def validate(model, crops, *, n_f=4, n_s=1, every=8, device="cpu", bf16=False):
     "MSE of `model`, the input mean and persistence on fixed clips of `crops`: dict(model, input_mean, persistence)."
     import torch
+    from temvp.train import forecast_frames
     x = [v[s:s + 2 * n_f * n_s:n_s] for v in crops for s in range(0, len(v) - 2 * n_f * n_s + 1, every)]
     if not x:
         return {"model": math.nan, "input_mean": math.nan, "persistence": math.nan}
-    x = torch.from_numpy(np.stack(x)[:, :, None].astype(np.float32))
+    x = np.stack(x).astype(np.float32)
     inp, tgt = x[:, :n_f], x[:, n_f:]
-    preds = []
     model.eval()
-    with torch.no_grad(), torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
-        for b in range(0, len(inp), 16):
-            preds.append(model(inp[b:b + 16].to(device), n_out=n_f, input_predictions=False).predictions.float().cpu())
+    pred = forecast_frames(model, torch.from_numpy(inp[:, :, None]), n_out=n_f, device=device, bf16=bf16)
     mse = lambda p: float(((p - tgt) ** 2).mean())
-    return {"model": mse(torch.cat(preds)), "input_mean": mse(inp.mean(1, keepdim=True)), "persistence": mse(inp[:, -1:])}
+    return {"model": mse(pred), "input_mean": mse(inp.mean(1, keepdims=True)), "persistence": mse(inp[:, -1:])}
 
 # %% ../nbs/08a_pretrain.ipynb #e9ef4fe4
 RUNTIME_KEYS = ("steps", "checkpoint_every", "keep_every", "val_every", "description")

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['log', 'CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfig', 'resolve_device', 'cpu_features',
            'native_bf16', 'use_bf16', 'split_validation', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
-           'bundled_path', 'init_state', 'forecast_loss', 'dihedral', 'lr_at', 'read_run', 'read_history', 'train',
-           'load_model', 'store_clips', 'forecast_frames', 'predict']
+           'bundled_path', 'init_checkpoint', 'init_state', 'forecast_loss', 'dihedral', 'lr_at', 'read_run',
+           'read_history', 'train', 'load_model', 'store_clips', 'forecast_frames', 'predict']
 
 # %% ../nbs/08_train.ipynb #459e67ec
 import json
@@ -370,10 +370,15 @@ def bundled_path(name):
     return Path(str(path))
 
 
+def init_checkpoint(init, *, model_config=None):
+    "The checkpoint named by `init`: a bundled model's name or a .pt file (checked against `model_config` if given)."
+    path = Path(init) if Path(str(init)).suffix == ".pt" else bundled_path(init)
+    return load_checkpoint(path, model_config=model_config)
+
+
 def init_state(init, model_config):
     "The weights named by `init` (a bundled model's name or a checkpoint path), checked against `model_config`."
-    path = Path(init) if Path(str(init)).suffix == ".pt" else bundled_path(init)
-    return load_checkpoint(path, model_config=model_config)["model"]
+    return init_checkpoint(init, model_config=model_config)["model"]
 
 # %% ../nbs/08_train.ipynb #acf33659
 def _batch(ds, idx, device):
