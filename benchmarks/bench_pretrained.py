@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from temvp.clips import write_clips
-from temvp.evaluate import _pixel_size, baselines_of, noise_ceiling, score
+from temvp.evaluate import _pixel_size, baselines_of, clean_crops, noise_ceiling, score
 from temvp.metrics import METRICS
 from temvp.models import forecast
 from temvp.order import detect_onset, order_measure
@@ -67,19 +67,6 @@ def scores(store, label, pred, kind):
         m, _ = score(p, tgt)
         rows[name] = (float(np.nanmean(m[..., SSIM, 1])), float(np.nanmean(m[..., MSE, 1])))
     return rows
-
-
-def clean_crops(store, label):
-    "The noise-free crops of a simulated video (re-simulated from its seed), normalised like the stored ones."
-    from temvp.synth import simulate
-    from temvp.track import crop
-    vid = read_stage(store, "videos", label)
-    a = vid.attrs
-    sim = simulate(a["preset"], n_frames=vid.sizes["time"], size=vid.sizes["x"], clean=True,
-                   **{k: a[k] for k in ("dose", "optics", "onset", "seed")})
-    crops = read_stage(store, "crops", label)["crops"]
-    c = crop(sim["clean"], read_stage(store, "tracks", label)).values.astype(np.float64)
-    return ((c - crops.attrs["norm_mean"]) / crops.attrs["norm_std"]).astype(np.float32)
 
 
 def finetune(store, label, kind, minutes, init, out):

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['VARIANTS', 'BASELINES', 'CUBE_VERSION', 'FILL', 'run_checkpoints', 'score', 'baselines_of', 'store_fingerprint',
-           'check_cube', 'evaluate_run', 'noise_ceiling', 'evaluate', 'write_cube', 'open_cube', 'read_predictions',
-           'averages', 'at_final_epoch', 'clip_onsets', 'table1', 'summary']
+           'check_cube', 'evaluate_run', 'clean_crops', 'noise_ceiling', 'evaluate', 'write_cube', 'open_cube',
+           'read_predictions', 'averages', 'at_final_epoch', 'clip_onsets', 'table1', 'summary']
 
 # %% ../nbs/12_evaluate.ipynb #cc4c92b2
 import hashlib
@@ -369,6 +369,35 @@ def _runs(run_root, runs, preset, kind):
     return found
 
 # %% ../nbs/12_evaluate.ipynb #279eeb45
+def clean_crops(store, label, *, check=True):
+    """The noise-free crops of a simulated video (time, cy, cx) float32, normalised like its stored crops; None for a
+    video that is not simulated. The frames are simulated again from the preset, seed and options recorded with the
+    video and cut with the stored track; `check` makes sure the noisy frames come out bit for bit the stored ones.
+
+    Raises
+    ------
+    ValueError
+        The video cannot be re-simulated bit for bit (made by another temvp version).
+    """
+    from temvp.synth import simulate
+    from temvp.track import crop
+    store = check_store(store)
+    if not has(store, "videos", label):
+        return None
+    vid = read_stage(store, "videos", label)
+    a = vid.attrs
+    if a.get("format") != "synth" or "preset" not in a or "seed" not in a:
+        return None
+    opts = {k: a[k] for k in ("dose", "optics", "onset", "seed") if k in a}
+    sim = simulate(a["preset"], n_frames=vid.sizes["time"], size=vid.sizes["x"], clean=True, **opts)
+    if check and not np.array_equal(sim["frames"].values, vid["frames"].values):
+        raise ValueError(f"video {label!r} could not be re-simulated bit for bit from its recorded preset and seed "
+                         "(made by another temvp version?); evaluate with ceiling=False.")
+    crops = read_stage(store, "crops", label)["crops"]
+    clean = crop(sim["clean"], read_stage(store, "tracks", label)).values.astype(np.float64)
+    return ((clean - crops.attrs["norm_mean"]) / crops.attrs["norm_std"]).astype(np.float32)
+
+
 def noise_ceiling(store, label, *, check=True):
     """Per-frame metrics of a simulated video's noise-free crops against its noisy crops (the noise ceiling).
 
@@ -393,23 +422,10 @@ def noise_ceiling(store, label, *, check=True):
     ValueError
         The video cannot be re-simulated bit for bit (made by another temvp version).
     """
-    from temvp.synth import simulate
-    from temvp.track import crop
-    store = check_store(store)
-    if not has(store, "videos", label):
+    clean = clean_crops(store, label, check=check)
+    if clean is None:
         return None
-    vid = read_stage(store, "videos", label)
-    a = vid.attrs
-    if a.get("format") != "synth" or "preset" not in a or "seed" not in a:
-        return None
-    opts = {k: a[k] for k in ("dose", "optics", "onset", "seed") if k in a}
-    sim = simulate(a["preset"], n_frames=vid.sizes["time"], size=vid.sizes["x"], clean=True, **opts)
-    if check and not np.array_equal(sim["frames"].values, vid["frames"].values):
-        raise ValueError(f"video {label!r} could not be re-simulated bit for bit from its recorded preset and seed "
-                         "(made by another temvp version?); evaluate with ceiling=False.")
     crops = read_stage(store, "crops", label)["crops"]
-    clean = crop(sim["clean"], read_stage(store, "tracks", label)).values.astype(np.float64)
-    clean = ((clean - crops.attrs["norm_mean"]) / crops.attrs["norm_std"]).astype(np.float32)
     m = frame_metrics(clean, crops.values.astype(np.float32))
     return xr.DataArray(m.astype(np.float32), dims=("time", "metric"),
                         coords={"time": crops["time"].values, "metric": list(METRICS)}, name="ceiling")
