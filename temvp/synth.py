@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['LOBATO', 'WAVELENGTH', 'SIGMA', 'ABSORPTION', 'PIXEL_SIZE', 'FRAME_TIME', 'OPTICS', 'PRESETS', 'A_CEO2', 'A_AU',
            'DRIFT_MAX', 'SIGMA_THERMAL', 'SIGMA_DYN', 'ROT_MAX', 'TAU_DYN', 'PAD', 'DETECTOR_BLUR', 'FLICKER',
-           'READ_NOISE', 'N_SCALE_FRAMES', 'SCALE_PERCENTILES', 'lobato_fe', 'ctf', 'support_columns', 'particle_atoms',
-           'dyn_amplitude', 'simulate']
+           'READ_NOISE', 'LIQUID', 'N_SCALE_FRAMES', 'SCALE_PERCENTILES', 'lobato_fe', 'ctf', 'support_columns',
+           'particle_atoms', 'dyn_amplitude', 'simulate']
 
 # %% ../nbs/00_synth.ipynb #92e52895
 import math
@@ -83,6 +83,12 @@ PRESETS = {
                 description="Wulff Au particle of ~750 atoms, ordered for the whole video"),
     "5nm": dict(n_frames=300, onset=-1, particle="wulff", wulff_size=4500, cut=0.2,
                 description="Wulff Au particle of ~3400 atoms, ordered for the whole video"),
+    # particles that move on their own, for measuring trackers against truth: a liquid cell seen at a lower
+    # magnification (0.5 A/px, 480 px = 24 nm), four ~2 nm particles diffusing over a thick amorphous background
+    # at a low dose; particle 1 starts 1.5 diameters from particle 0 (the one `true_centre` follows)
+    "liquid": dict(n_frames=200, onset=-1, particle="wulff", wulff_size=300, cut=0.0, support="liquid",
+                   particles=4, walk=1.2, pixel_size=0.5, dose=400.0,
+                   description="four ~2 nm Au particles diffusing in a liquid cell over a thick amorphous background"),
 }
 
 # %% ../nbs/00_synth.ipynb #51bc1b76
@@ -250,6 +256,27 @@ def _drift(rng, n):
     jit[0] = 0
     return np.clip(out + jit, -DRIFT_MAX, DRIFT_MAX)
 
+def _walk(rng, n, start, step, lo, hi, *, axes=(0, 1), min_dist=0.0):
+    """Random walks (n, K, 2) in pixels of K particles from `start` (K, 2): Gaussian steps of `step` px on `axes`,
+    reflected into [lo, hi] (per axis), and two particles closer than `min_dist` pushed apart along their line."""
+    pos = np.array(start, dtype=np.float64).reshape(-1, 2)
+    mask = np.zeros(2); mask[list(axes)] = 1.0
+    lo, hi = np.broadcast_to(lo, 2).astype(float), np.broadcast_to(hi, 2).astype(float)
+    out = np.empty((n,) + pos.shape)
+    for t in range(n):
+        if t:
+            pos = pos + step * mask * rng.standard_normal(pos.shape)
+            pos = np.where(pos < lo, 2 * lo - pos, pos)
+            pos = np.clip(np.where(pos > hi, 2 * hi - pos, pos), lo, hi)
+            for i in range(len(pos)):
+                for j in range(i + 1, len(pos)):
+                    d = pos[j] - pos[i]; r = math.hypot(*d)
+                    if r < min_dist:
+                        push = 0.5 * (min_dist - r) * (d / r if r > 0 else np.array([0.0, 1.0]))
+                        pos[i] -= push * mask; pos[j] += push * mask
+        out[t] = pos
+    return out
+
 def dyn_amplitude(t, onset, *, tau=TAU_DYN):
     """Sigmoid in time scaling the dynamic-structure motion: 0 well before `onset`, 0.5 at it, 1 after.
 
@@ -277,29 +304,59 @@ PAD = (160, 96)     # pixels of padding above (vacuum) and below (support) the f
 DETECTOR_BLUR = 0.7 # pixels, Gaussian sigma
 FLICKER = 0.02      # relative beam-current fluctuation
 READ_NOISE = 0.5    # electrons per pixel
+LIQUID = dict(grain=2.0, static=0.2, moving=0.15, rho=0.6, thickness=0.4, scale=60.0,  # phases in rad, lengths px
+              au_absorption=0.3)  # extra absorption of the Au phase: mass-thickness (aperture) contrast at low magnification
 
 class _Imager:
-    "Phase-object + CTF imaging of a support and a moving Au particle on a `size` x `size` frame."
-    def __init__(self, size, optics, *, pixel_size=PIXEL_SIZE, pad=PAD, workers=None):
+    "Phase-object + CTF imaging of a support (or a liquid) and moving Au particles on a `size` x `size` frame."
+    def __init__(self, size, optics, *, pixel_size=PIXEL_SIZE, pad=PAD, workers=None, support="ceo2", rng=None):
         self.size, self.ps, self.pad = size, pixel_size, pad
         self.ny, self.nx = size + pad[0] + pad[1], size
         self.workers = workers
         self.surface_row = round(2 * size / 3)   # top O layer at zero drift: support fills the lower third
-        width = size * pixel_size
-        depth = (size - self.surface_row + pad[1]) * pixel_size + DRIFT_MAX + 2.0
-        sup = support_columns(width, depth)
-        self.sup = {el: (self.surface_row - sup["h"][sup["element"] == el] / pixel_size + pad[0],
-                         sup["x"][sup["element"] == el] / pixel_size,
-                         sup["weight"][sup["element"] == el]) for el in ("Ce", "O")}
         ky = sfft.fftfreq(self.ny, pixel_size)[:, None]
         kxr = sfft.rfftfreq(self.nx, pixel_size)[None]
         kx = sfft.fftfreq(self.nx, pixel_size)[None]
         k2r = ky**2 + kxr**2
         transfer = (np.sinc(ky * pixel_size) ** 2) * (np.sinc(kxr * pixel_size) ** 2)
-        band = np.sqrt(k2r) <= (2 / 3) * 0.5 / pixel_size
-        self.kern = {el: (SIGMA * 47.878 / pixel_size**2 * lobato_fe(el, k2r) / transfer * band).astype(np.complex64)
+        self.band = np.sqrt(k2r) <= (2 / 3) * 0.5 / pixel_size
+        self.kern = {el: (SIGMA * 47.878 / pixel_size**2 * lobato_fe(el, k2r) / transfer * self.band).astype(np.complex64)
                      for el in ("Au", "Ce", "O")}
         self.H = ctf(ky**2 + kx**2, **OPTICS[optics]).astype(np.complex64)
+        self.sup, self.bg = {}, None
+        if support == "ceo2":
+            self._ceo2()
+        else:
+            self._liquid(rng)
+
+    def _ceo2(self):
+        "The CeO2 support's projected columns, filling the frame's lower third."
+        ps, size, pad = self.ps, self.size, self.pad
+        depth = (size - self.surface_row + pad[1]) * ps + DRIFT_MAX + 2.0
+        sup = support_columns(size * ps, depth)
+        self.sup = {el: (self.surface_row - sup["h"][sup["element"] == el] / ps + pad[0],
+                         sup["x"][sup["element"] == el] / ps,
+                         sup["weight"][sup["element"] == el]) for el in ("Ce", "O")}
+
+    def _field(self, rng, sigma):
+        "Rfft of a band-limited Gaussian random field of unit std and correlation length `sigma` px."
+        f = sfft.rfft2(ndimage.gaussian_filter(rng.standard_normal((self.ny, self.nx)), sigma, mode="wrap"))
+        f *= self.band
+        return (f / max(float(np.std(sfft.irfft2(f, s=(self.ny, self.nx)))), 1e-12)).astype(np.complex64)
+
+    def _liquid(self, rng):
+        """A thick amorphous film and liquid instead of a support: a static granular phase plus a slow thickness
+        variation (both drift with the stage), and a granular part that changes from frame to frame (`bg_step`)."""
+        L = LIQUID
+        self.bg = L["static"] * self._field(rng, L["grain"]) + L["thickness"] * self._field(rng, L["scale"])
+        self.bg_rng, self.bg_moving = rng, self._field(rng, L["grain"])
+        self.kpy = sfft.fftfreq(self.ny)[:, None]
+        self.kpx = sfft.rfftfreq(self.nx)[None]
+
+    def bg_step(self):
+        "Advance the liquid's moving granular phase by one frame (AR(1), correlation LIQUID['rho'])."
+        r = LIQUID["rho"]
+        self.bg_moving = r * self.bg_moving + math.sqrt(1 - r * r) * self._field(self.bg_rng, LIQUID["grain"])
 
     def _deposit(self, rows, cols, w):
         "Bilinear deposit of weights `w` at (rows, cols) on the padded grid (periodic in x, clipped in y)."
@@ -316,14 +373,19 @@ class _Imager:
         return g.reshape(self.ny, self.nx).astype(np.float32)
 
     def intensity(self, au_rows, au_cols, drift):
-        """Noise-free image (size, size) float32 of the support shifted by `drift` (row, col) px plus the Au atoms
-        at (`au_rows`, `au_cols`) in frame pixels (drift already included)."""
+        """Noise-free image (size, size) float32 of the support (or liquid) shifted by `drift` (row, col) px plus
+        the Au atoms at (`au_rows`, `au_cols`) in frame pixels (drift already included)."""
         p, w = self.pad[0], self.workers
         vk = self.kern["Au"] * sfft.rfft2(self._deposit(au_rows + p, au_cols, np.ones(len(au_rows))), workers=w)
         for el, (r, c, wt) in self.sup.items():
             vk += self.kern[el] * sfft.rfft2(self._deposit(r + drift[0], c + drift[1], wt), workers=w)
+        mu = 0.0
+        if self.bg is not None:
+            mu = LIQUID["au_absorption"] * sfft.irfft2(vk, s=(self.ny, self.nx), workers=w)   # the Au alone
+            shift = np.exp(-2j * np.pi * (self.kpy * drift[0] + self.kpx * drift[1])).astype(np.complex64)
+            vk += self.bg * shift + LIQUID["moving"] * self.bg_moving
         phi = sfft.irfft2(vk, s=(self.ny, self.nx), workers=w)
-        amp = np.exp(-ABSORPTION * phi)
+        amp = np.exp(-ABSORPTION * phi - mu)
         psi = np.empty(phi.shape, np.complex64)
         psi.real, psi.imag = amp * np.cos(phi), amp * np.sin(phi)
         img = sfft.ifft2(sfft.fft2(psi, workers=w, overwrite_x=True) * self.H, workers=w, overwrite_x=True)
@@ -335,8 +397,8 @@ class _Imager:
 N_SCALE_FRAMES = 10            # frames used to fix the uint8 scale
 SCALE_PERCENTILES = (0.5, 99.5)
 
-def _check_args(preset, n_frames, size, dose, optics, onset, seed=0):
-    "Validate `simulate`'s arguments; returns (n_frames, onset)."
+def _check_args(preset, n_frames, size, dose, optics, onset, seed=0, walk=None):
+    "Validate `simulate`'s arguments; returns (n_frames, onset, dose, walk)."
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed={seed!r} must be a non-negative integer")
     if preset not in PRESETS:
@@ -350,6 +412,13 @@ def _check_args(preset, n_frames, size, dose, optics, onset, seed=0):
         raise ValueError(f"n_frames={n_frames!r} must be an integer >= 1 (or None for the preset's {p['n_frames']})")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 64:
         raise ValueError(f"size={size!r} must be an integer number of pixels >= 64 (480 matches the study)")
+    if dose is None:
+        dose = p.get("dose", 7000.0)
+    if walk is None:
+        walk = p.get("walk", 0.0)
+    if isinstance(walk, bool) or not isinstance(walk, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(walk) or walk < 0:
+        raise ValueError(f"walk={walk!r} must be a number of pixels per frame >= 0 (0: the particle only drifts)")
     if isinstance(dose, bool) or not isinstance(dose, (int, float, np.integer, np.floating)) \
             or not math.isfinite(dose) or dose <= 0:
         raise ValueError(f"dose={dose!r} must be a positive number of electrons per A^2 per frame (default 7000)")
@@ -358,10 +427,28 @@ def _check_args(preset, n_frames, size, dose, optics, onset, seed=0):
     elif isinstance(onset, bool) or not isinstance(onset, (int, np.integer)) or not (-1 <= onset < n_frames):
         raise ValueError(f"onset={onset!r} is outside [0, n_frames={n_frames}); pass a frame in that range, "
                          f"-1 for no transition, or None for the preset's default")
-    return int(n_frames), int(onset)
+    return int(n_frames), int(onset), float(dose), float(walk)
 
-def simulate(preset="2nm", *, n_frames=None, size=480, dose=7000.0, optics="uncorrected", onset=None, seed=0,
-             clean=False, progress=False):
+def _placement(rng, size, k, diameter, liquid):
+    """Start centres (k, 2) px of k particles: one centred (a liquid) or at the default place on the support
+    (offset 0), particle 1 of a liquid 1.5 diameters from it, the others at least 2.5 diameters from all."""
+    c = np.array([size / 2, size / 2]) if liquid else np.zeros(2)
+    out = [c]
+    if k > 1:
+        a = rng.uniform(0, 2 * math.pi)
+        out.append(c + 1.5 * diameter * np.array([math.sin(a), math.cos(a)]))
+    gap, tries = 2.5 * diameter, 0
+    while len(out) < k:
+        p = rng.uniform(diameter, size - diameter, 2)
+        if min(math.hypot(*(p - q)) for q in out) >= gap:
+            out.append(p)
+        tries += 1
+        if tries % 200 == 0:       # a small frame: let them come closer (never closer than 1.2 diameters)
+            gap = max(1.2 * diameter, 0.9 * gap)
+    return np.array(out)
+
+def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorrected", onset=None, seed=0,
+             walk=None, clean=False, progress=False):
     """Simulate an in-situ HRTEM video of an Au particle on CeO2(111) with ground truth.
 
     Parameters
@@ -373,8 +460,8 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=7000.0, optics="unco
         Number of frames; None for the preset's (551, 549, 158).
     size : int
         Frame side in pixels (>= 64) at `PIXEL_SIZE` = 0.1656 A/px; 480 gives the study's 79.5 A field of view.
-    dose : float
-        Electrons per square Angstrom per frame. The default 7000 puts the noise ceiling (SSIM of the
+    dose : float or None
+        Electrons per square Angstrom per frame (None: the preset's, 400 for "liquid", else 7000). The default 7000 puts the noise ceiling (SSIM of the
         noise-free against the noisy 128x128 crop) at about 0.80 and the shot-noise fraction at about 0.10,
         as SYNTH.md asks; 5000 gives 0.75 and 0.14 (benchmarks/bench_synth.py prints the table).
     optics : str
@@ -382,6 +469,10 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=7000.0, optics="unco
     onset : int or None
         Frame at which the dynamic structure starts; None for the preset's default (scaled to `n_frames`),
         -1 for none. Allowed for every preset, 4nm included.
+    walk : float or None
+        Standard deviation (pixels per frame and axis) of the particles' own random walk relative to the support:
+        along the surface on the support, in both directions in the liquid (None: the preset's, 1.2 for "liquid",
+        else 0: the particle only drifts with the stage).
     seed : int
         Non-negative seed of all random processes: the same (preset, seed) gives the same video bit for bit
         (the preset is mixed into the seed, so the three presets drift differently for the same seed).
@@ -393,9 +484,10 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=7000.0, optics="unco
     Returns
     -------
     xarray.Dataset
-        `frames` (time, y, x) uint8; `true_centre` and `true_drift` (time, axis) float64 in pixels (row, col) with
-        `axis` = ["row", "col"]; `phase` (time) int8 (1 from the onset on); coordinates `time` and `seconds`;
-        attrs `label`, `source`, `format`, `pixel_size`, `frame_time`, `preset`, `dose`, `optics`, `seed`, `onset`.
+        `frames` (time, y, x) uint8; `true_centre` (of particle 0) and `true_drift` (time, axis) float64 in pixels
+        (row, col) with `axis` = ["row", "col"]; with several particles also `true_centres` (time, particle, axis); `phase` (time) int8 (1 from the onset on); coordinates `time` and `seconds`;
+        attrs `label`, `source`, `format`, `pixel_size`, `frame_time`, `preset`, `dose`, `optics`, `seed`, `onset`,
+        `walk`, `diameter` (the particle's projected width, pixels).
 
     Raises
     ------
@@ -404,25 +496,35 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=7000.0, optics="unco
     """
     from scipy.spatial.transform import Rotation
     from tqdm.auto import tqdm
-    n, onset = _check_args(preset, n_frames, size, dose, optics, onset, seed)
-    ps = PIXEL_SIZE
+    n, onset, dose, walk = _check_args(preset, n_frames, size, dose, optics, onset, seed, walk)
+    p = PRESETS[preset]
+    ps, liquid, k = p.get("pixel_size", PIXEL_SIZE), p.get("support") == "liquid", p.get("particles", 1)
     ss = np.random.SeedSequence([int(seed), list(PRESETS).index(preset)])   # presets drift differently
-    rng_drift, rng_rot, rng_th, rng_dyn, rng_noise = (np.random.default_rng(s) for s in ss.spawn(5))
+    rng_drift, rng_rot, rng_th, rng_dyn, rng_noise, rng_walk, rng_liq = (np.random.default_rng(s) for s in ss.spawn(7))
     drift = _drift(rng_drift, n) / ps                                    # (n, 2) pixels (row, col)
     flicker = 1 + FLICKER * _ar1(rng_drift, n, (), 0.9)
     wob = _ar1(rng_rot, n, (3,), 0.95, 0.6)
     wob /= np.maximum(1.0, np.linalg.norm(wob, axis=1, keepdims=True))   # |rotation| <= ROT_MAX
     amp = dyn_amplitude(np.arange(n), onset)
-    im = _Imager(size, optics)
+    im = _Imager(size, optics, pixel_size=ps, support="liquid" if liquid else "ceo2", rng=rng_liq)
     ref = particle_atoms(preset)
+    diameter = float(np.ptp(ref[:, 0])) / ps
     ref[:, 0] += size * ps / 2                                           # particle centred across the frame
     com = ref.mean(0)
+    home = np.array([im.surface_row - com[1] / ps, size / 2])           # where particle 0 sits with no offset
+    start = _placement(rng_walk, size, k, diameter, liquid)
+    if liquid:
+        start = start - home
+    lo, hi = np.full(2, diameter) - home, size - diameter - home
+    off = _walk(rng_walk, n, start, walk, lo, hi, axes=(0, 1) if liquid else (1,), min_dist=1.2 * diameter) \
+        if walk > 0 or k > 1 else np.zeros((n, 1, 2))
+    turn = [np.eye(3)] + [Rotation.from_rotvec([0, 0, a]).as_matrix() for a in rng_walk.uniform(0, 2 * math.pi, k - 1)]
     th = rng_th.standard_normal(ref.shape) * SIGMA_THERMAL
     dyn = rng_dyn.standard_normal(ref.shape)
     dose_px = float(dose) * ps**2
     frames = np.empty((n, size, size), np.uint8)
     cl = np.empty((n, size, size), np.float32) if clean else None
-    centre = np.empty((n, 2))
+    centre = np.empty((n, k, 2))
     first = []
     lo = hi = None
 
@@ -437,11 +539,15 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=7000.0, optics="unco
         if amp[t] > 1e-6:
             rot = Rotation.from_rotvec(math.radians(ROT_MAX) * amp[t] * wob[t]).as_matrix()
             pos = pos @ rot.T + SIGMA_DYN * amp[t] * dyn
-        pos = pos + com + th
-        rows = im.surface_row - pos[:, 1] / ps + drift[t, 0]
-        cols = pos[:, 0] / ps + drift[t, 1]
-        centre[t] = rows.mean(), cols.mean()
-        lam = im.intensity(rows, cols, drift[t]).astype(np.float64) * (dose_px * flicker[t])
+        rows, cols = [], []
+        for j in range(k):
+            pj = (pos if j == 0 else pos @ turn[j].T) + com + th
+            rows.append(im.surface_row - pj[:, 1] / ps + drift[t, 0] + off[t, j, 0])
+            cols.append(pj[:, 0] / ps + drift[t, 1] + off[t, j, 1])
+            centre[t, j] = rows[-1].mean(), cols[-1].mean()
+        if liquid and t:
+            im.bg_step()
+        lam = im.intensity(np.concatenate(rows), np.concatenate(cols), drift[t]).astype(np.float64) * (dose_px * flicker[t])
         noisy = (rng_noise.poisson(lam) + READ_NOISE * rng_noise.standard_normal(lam.shape)) / dose_px
         expect = lam / dose_px
         if t < N_SCALE_FRAMES:
@@ -461,11 +567,15 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=7000.0, optics="unco
     time = np.arange(n, dtype=np.int64)
     coords = dict(time=time, seconds=("time", time * FRAME_TIME), axis=["row", "col"])
     data = dict(frames=(("time", "y", "x"), frames),
-                true_centre=(("time", "axis"), centre),
+                true_centre=(("time", "axis"), centre[:, 0]),
                 true_drift=(("time", "axis"), drift - drift[0]),
                 phase=(("time",), ((time >= onset) if onset >= 0 else np.zeros(n, bool)).astype(np.int8)))
+    if k > 1:
+        data["true_centres"] = (("time", "particle", "axis"), centre)
+        coords["particle"] = np.arange(k)
     if clean:
         data["clean"] = (("time", "y", "x"), cl)
     attrs = dict(label=preset, source="temvp.synth", format="synth", pixel_size=ps, frame_time=FRAME_TIME,
-                 preset=preset, dose=float(dose), optics=optics, seed=int(seed), onset=onset)
+                 preset=preset, dose=float(dose), optics=optics, seed=int(seed), onset=onset,
+                 walk=walk, diameter=round(diameter, 2))
     return xr.Dataset(data, coords=coords, attrs=attrs)

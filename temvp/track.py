@@ -47,6 +47,7 @@ def particle_map(frame, *, method="dark", scale=6.0):
     frame : array-like (y, x)
     method : str
         "dark": low-passed darkness (mass-thickness and aperture contrast) below each row's 80th percentile;
+        "bright": low-passed brightness above each row's 20th percentile (HAADF STEM, dark-field);
         "texture": local band-pass energy (sigmas 1.5 and 6 px) above each row's 20th percentile.
         Each column's median is then subtracted too (illumination gradients); the particle must cover less
         than half of the rows and of the columns.
@@ -66,12 +67,15 @@ def particle_map(frame, *, method="dark", scale=6.0):
     if method == "dark":
         low = ndi.gaussian_filter(img, scale)
         out = np.percentile(low, 80, axis=1, keepdims=True) - low
+    elif method == "bright":
+        low = ndi.gaussian_filter(img, scale)
+        out = low - np.percentile(low, 20, axis=1, keepdims=True)
     elif method == "texture":
         bp = ndi.gaussian_filter(img, 1.5) - ndi.gaussian_filter(img, 6.0)
         energy = ndi.gaussian_filter(bp * bp, scale)
         out = energy - np.percentile(energy, 20, axis=1, keepdims=True)
     else:
-        raise ValueError(f"`method` must be 'dark' or 'texture', got {method!r}.")
+        raise ValueError(f"`method` must be 'dark', 'bright' or 'texture', got {method!r}.")
     return out - np.median(out, axis=0, keepdims=True)  # and a left-right illumination gradient
 
 # %% ../nbs/03_track.ipynb #93e8be03
