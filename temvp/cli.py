@@ -12,6 +12,16 @@ import sys
 from .synth import PRESETS as SYNTH_PRESETS
 
 # %% ../nbs/06_cli.ipynb #58510cfa
+def _pick(text):
+    "Parse --pick: 'largest' or ROW,COL."
+    if text.strip().lower() == "largest":
+        return "largest"
+    try:
+        r, c = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 'largest' or ROW,COL in pixels, e.g. 240,310") from None
+    return (r, c)
+
 def _keyframe(text):
     "Parse LABEL:FRAME:ROW,COL."
     try:
@@ -50,7 +60,9 @@ def build_parser():
     s.add_argument("--label", help="video label (default: the preset)")
     s.add_argument("--frames", type=int, dest="n_frames", help="number of frames (default: the study's)")
     s.add_argument("--size", type=int, help="frame side in pixels (default 480)")
-    s.add_argument("--dose", type=float, help="electron dose per frame, e/A^2 (default 7000)")
+    s.add_argument("--dose", type=float, help="electron dose per frame, e/A^2 (default: the preset's, 7000 or 400 for liquid)")
+    s.add_argument("--walk", type=float, help="the particles' own random walk, px per frame and axis (default: the "
+                                              "preset's, 0 or 1.2 for liquid)")
     s.add_argument("--optics", choices=["uncorrected", "corrected"])
     s.add_argument("--onset", type=int, help="onset frame of the dynamic structure")
     s.add_argument("--seed", type=int, default=0)
@@ -73,11 +85,19 @@ def build_parser():
     t.add_argument("store")
     t.add_argument("--label", action="append", dest="labels", help="video to track (repeatable; default all)")
     t.add_argument("--window", type=int, default=128, help="crop window side in pixels (default 128)")
-    t.add_argument("--field", help="region followed, instead of --window: e.g. 12nm (needs a calibrated video) or 300px")
+    t.add_argument("--field", help="region followed, instead of --window: e.g. 12nm (needs a calibrated video), 300px, "
+                                   "or auto (twice the particle's measured diameter)")
     t.add_argument("--out", type=int, help="side of the crops the model sees, resampled with anti-aliasing (e.g. 128)")
     t.add_argument("--key", action="append", type=_keyframe, default=[],
                    help="manual window centre LABEL:FRAME:ROW,COL (repeatable)")
     t.add_argument("--reset-keys", action="store_true", help="drop key frames stored with earlier tracks")
+    t.add_argument("--follow", action="store_true",
+                   help="follow the particle itself (detection + matching; for particles that move on their own) "
+                        "instead of the stage's drift; implied by --contrast and --pick")
+    t.add_argument("--contrast", choices=["auto", "dark", "bright", "texture"],
+                   help="how the particle differs from its surroundings: dark (TEM), bright (HAADF STEM), texture "
+                        "(lattice fringes) or auto (default)")
+    t.add_argument("--pick", type=_pick, help="particle to follow: largest (default) or ROW,COL in the first frame")
 
     c = sub.add_parser("clips", help="build clip tables for strategies (N_f, N_s)",
                        description="Clip start tables with a seeded random 90/10 split and a blocked split "
@@ -276,7 +296,7 @@ def _run(args):
     elif args.command == "synth":
         if not args.store:
             raise ValueError("temvp synth needs --store STORE (or --stream FOLDER for a live experiment).")
-        opts = {k: getattr(args, k) for k in ("n_frames", "size", "dose", "optics", "onset", "seed")
+        opts = {k: getattr(args, k) for k in ("n_frames", "size", "dose", "optics", "onset", "seed", "walk")
                 if getattr(args, k) is not None}
         ds = pipeline.synth_to_store(args.store, args.preset, label=args.label, replace=args.replace,
                                      progress=True, **opts)
@@ -291,7 +311,9 @@ def _run(args):
         for label, frame, centre in args.key:
             keys.setdefault(label, {})[frame] = centre
         pipeline.track_to_store(args.store, labels_=args.labels, window=args.window, keyframes=keys,
-                                keep_keyframes=not args.reset_keys, progress=True, field=args.field, out=args.out)
+                                keep_keyframes=not args.reset_keys, progress=True, field=args.field, out=args.out,
+                                follow=bool(args.follow or args.contrast or args.pick), contrast=args.contrast or "auto",
+                                start=args.pick or "largest")
         print(pipeline.summary(args.store))
     elif args.command == "clips":
         write_clips(args.store, labels_=args.labels, n_f=args.nf, n_s=args.ns, test_fraction=args.test_fraction,
