@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['log', 'stream', 'FrameFiles', 'read_frame', 'OnlineTracker', 'RunningNorm', 'OrderAlarm', 'Watcher', 'add', 'flush',
-           'watch']
+           'close', 'watch']
 
 # %% ../nbs/10a_live.ipynb #77d6fcc7
 import json
@@ -13,11 +13,15 @@ import math
 import os
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from statistics import NormalDist
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+from threadpoolctl import ThreadpoolController
 
 from .ingest import FRAME_EXTS, natural_key
 from .store import check_store, create_store, has, read_stage, write_stage
@@ -88,7 +92,7 @@ def _frame_file(p):
 class FrameFiles:
     """The frame files of a folder, taken once each, in natural order, once complete."""
 
-    def __init__(self, folder, *, done=(), settle=0.05):
+    def __init__(self, folder, *, done=(), settle=0.02):
         self.folder, self.settle = Path(folder), settle
         self.done = set(done)
         self._seen = {}
@@ -107,8 +111,9 @@ class FrameFiles:
             except FileNotFoundError:  # renamed or removed since the listing
                 blocked = True
                 continue
-            sig = (st.st_size, st.st_mtime_ns)
-            stable = self._seen.get(p.name) == sig and time.time() - st.st_mtime >= self.settle
+            sig, age = (st.st_size, st.st_mtime_ns), time.time() - st.st_mtime
+            # unchanged for `settle` since the last look, or untouched for twice that when first seen
+            stable = age >= self.settle and (self._seen.get(p.name) == sig or age >= 2 * self.settle)
             self._seen[p.name] = sig
             if stable and not blocked:
                 ready.append(p)
@@ -119,6 +124,10 @@ class FrameFiles:
     def take(self, p):
         self.done.add(p.name)
         self._seen.pop(p.name, None)
+
+    def release(self, p):
+        "Give a taken file back (it could not be read yet): the next polls look at it again."
+        self.done.discard(p.name)
 
 # %% ../nbs/10a_live.ipynb #3e1c3250
 def read_frame(path):
@@ -137,7 +146,7 @@ def read_frame(path):
 
 # %% ../nbs/10a_live.ipynb #f7d2841b
 class OnlineTracker:
-    """Causal particle tracker: `update(frame)` returns the window centres that became known (a list of (row, col)).
+    """Causal particle tracker: `update(frame)` returns the frame's window centre as a one-item list [(row, col)].
 
     Parameters
     ----------
@@ -177,13 +186,29 @@ class OnlineTracker:
         from temvp.track import _clamp
         return _clamp(np.asarray(c, float)[None], self.window, self.shape)[0][0]
 
+    def _provisional(self, frame):
+        "A warm-up frame's centre: the particle located on the first frame, later ones registered on it."
+        from skimage.registration import phase_cross_correlation
+        from temvp.track import _check_window, locate_particle
+        if len(self._buf) == 1:
+            self.shape = frame.shape
+            _check_window(self.window, self.shape)
+            self._first = (np.asarray(self.start, float) if self.start is not None
+                           else np.asarray(locate_particle(frame, method=self.locate), float))
+            return tuple(self._clamp(self._first))
+        shift, _, _ = phase_cross_correlation(self._buf[0], frame, upsample_factor=10, normalization=None)
+        return tuple(self._clamp(self._first - shift))
+
     def update(self, frame):
-        "Add the next frame; the centres now known: [] during the warm-up, all warm-up frames at its end, then one."
+        "Add the next frame; returns [its window centre] (during the warm-up, a provisional one)."
         from temvp.track import _correlate, _cross, _near_peak, _refine, _spectra, _vertex
         frame = np.asarray(frame, np.float32)
         if self._ref is None:
+            if self._buf and frame.shape != self._buf[0].shape:
+                raise ValueError(f"a frame of shape {frame.shape} after frames of {self._buf[0].shape}; the watcher "
+                                 "takes one frame size per video (start a new label for the new size).")
             self._buf.append(frame)
-            return self._warm_up() if len(self._buf) >= self.n_ref else []
+            return [self._warm_up()[-1]] if len(self._buf) >= self.n_ref else [self._provisional(frame)]
         if frame.shape != self.shape:
             raise ValueError(f"a frame of shape {frame.shape} after frames of {self.shape}; the watcher takes one "
                              "frame size per video (start a new label for the new size).")
@@ -253,8 +278,7 @@ class OrderAlarm:
 
     @property
     def z(self):
-        from scipy.stats import norm
-        return float(norm.isf(self.alpha))
+        return NormalDist().inv_cdf(1 - self.alpha)
 
     @property
     def ready(self):
@@ -270,8 +294,7 @@ class OrderAlarm:
 
     def confidence(self, value):
         "Probability that a value this low is not noise (0.5 at the normal level)."
-        from scipy.stats import norm
-        return float(norm.cdf((self.mu - math.log(max(value, 1e-12))) / self.sigma)) if self.ready else float("nan")
+        return NormalDist().cdf((self.mu - math.log(max(value, 1e-12))) / self.sigma) if self.ready else float("nan")
 
     def check(self, value, frame):
         "Feed the value for `frame`; True when it completes an alert (once)."
@@ -296,7 +319,8 @@ def _alert_cmd(cmd, alert):
 
 # %% ../nbs/10a_live.ipynb #84af506c
 class Watcher:
-    """Live state of one video: feed frames with `add(frame, name)`; `flush()` appends the pending ones to the store.
+    """Live state of one video: feed frames with `add(frame, name)`; `flush()` appends the pending ones to the store
+    (in a background thread; `flush(wait=True)` or `close()` waits).
 
     Parameters
     ----------
@@ -336,6 +360,8 @@ class Watcher:
         from collections import deque
         self._raw = deque(maxlen=(n_f - 1) * n_s + 1)
         self._queue, self._pending, self.n_stored, self.n_seen, self.alerts, self._kind = [], [], 0, 0, [], None
+        self._blas = ThreadpoolController()
+        self._writer, self._writing, self.n_writing = ThreadPoolExecutor(max_workers=1), None, 0
         self._resume()
 
 # %% ../nbs/10a_live.ipynb #c07854cc
@@ -417,8 +443,9 @@ def add(self, frame, name="", arrived=None):
                          f"{np.dtype(self._kind[1])}; skipped (start a new label for another camera setting)")
     self._kind = kind
     self._queue.append((frame, name, time.time() if arrived is None else arrived))
-    centres = self.tracker.update(frame)
-    done = [self._step(f, n, c, a) for (f, n, a), c in zip(self._queue, centres)]
+    with self._blas.limit(limits=1, user_api="blas"):   # see the note above
+        centres = self.tracker.update(frame)
+        done = [self._step(f, n, c, a) for (f, n, a), c in zip(self._queue, centres)]
     if centres:
         self._queue = []
     self._pending += done
@@ -449,13 +476,10 @@ def _datasets(self, recs):
     return {"videos": video, "tracks": track, "crops": crops, "live": live}
 
 
-def flush(self):
-    "Append the pending records to the store (all four groups, then the committed count)."
+def _write(self, groups, n0, n):
+    "Append one chunk (frames n0 .. n0 + n - 1) to the four groups, then commit the count (the writer thread)."
     import zarr
-    if not self._pending:
-        return
-    recs, groups = self._pending, self._datasets(self._pending)
-    if self.n_stored == 0:
+    if n0 == 0:
         attrs = {"videos": {"label": self.label, "format": "watch", "source": str(self.source),
                             "pixel_size": self.pixel_size},
                  "tracks": {"window": self.window, "method": "online phase-correlation tracker (temvp.live)"},
@@ -471,12 +495,39 @@ def flush(self):
             ds = ds.drop_vars([c for c in ("axis", "lead") if c in ds.coords])
             ds.to_zarr(str(self.store / stage / self.label), mode="a", append_dim="time", consolidated=False,
                        zarr_format=3)
-    self.n_stored += len(recs)
-    zarr.open_group(str(self.store / "live" / self.label), mode="r+").attrs["n_frames"] = self.n_stored
-    self._pending = []
+    zarr.open_group(str(self.store / "live" / self.label), mode="r+").attrs["n_frames"] = n0 + n
 
 
-Watcher._datasets, Watcher.flush = _datasets, flush
+def _wait(self):
+    "Wait for the chunk being written (re-raising its error); then it counts as stored."
+    if self._writing is not None:
+        w, self._writing = self._writing, None
+        n, self.n_writing = self.n_writing, 0
+        w.result()
+        self.n_stored += n
+
+
+def flush(self, *, wait=False):
+    """Hand the pending records to the background writer (after the previous chunk is written); `wait`: until
+    they are stored."""
+    self._wait()
+    if self._pending:
+        recs, self._pending = self._pending, []
+        self._writing = self._writer.submit(self._write, self._datasets(recs), self.n_stored, len(recs))
+        self.n_writing = len(recs)
+    if wait:
+        self._wait()
+
+
+def close(self):
+    "Store everything pending and stop the writer thread."
+    self.flush(wait=True)
+    self._writer.shutdown()
+
+
+Watcher._datasets, Watcher._write, Watcher._wait, Watcher.flush, Watcher.close = _datasets, _write, _wait, flush, close
+Watcher.n_seen_total = property(lambda self: self.n_stored + self.n_writing + len(self._pending) + len(self._queue),
+                                doc="Frames taken so far: stored, being written, pending and waiting for the tracker.")
 
 # %% ../nbs/10a_live.ipynb #e5590cf0
 def _resume(self):
@@ -539,7 +590,15 @@ class _Lock:
         self.path.unlink(missing_ok=True)
 
 # %% ../nbs/10a_live.ipynb #fac26413
-def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.05, stop=None, **options):
+def _age(p):
+    "Seconds since `p` was last modified (infinite when it is gone)."
+    try:
+        return time.time() - p.stat().st_mtime
+    except OSError:
+        return math.inf
+
+
+def watch(folder, store, label, *, frames=None, idle=None, poll=0.02, settle=0.02, retry=2.0, stop=None, **options):
     """Watch `folder` and process every new frame into `store` under `label`; returns a summary dict.
 
     Parameters
@@ -555,7 +614,11 @@ def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.0
     idle : float, optional
         Stop after this many seconds without a new frame.
     poll, settle : float
-        Seconds between looks at the folder; seconds a file must stay unchanged to count as complete.
+        Seconds between looks at the folder; seconds a file must stay unchanged to count as complete (twice that
+        when it is seen for the first time).
+    retry : float
+        A file that cannot be read (e.g. still being written in pauses longer than `settle`) is tried again while
+        it is younger than this many seconds, then skipped.
     stop : callable, optional
         Called after each poll; True stops (for tests and notebooks). Ctrl-C stops too.
     **options
@@ -578,7 +641,7 @@ def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.0
         files = FrameFiles(folder, done=w.stored_files, settle=settle)
         last, gone = time.time(), False
         try:
-            while not (frames and w.n_stored + len(w._pending) + len(w._queue) >= frames):
+            while not (frames and w.n_seen_total >= frames):
                 try:
                     ready, gone = files.poll(), False
                 except FileNotFoundError as e:
@@ -589,13 +652,21 @@ def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.0
                     files.take(p)
                     try:
                         arrived = p.stat().st_mtime
-                        done = w.add(read_frame(p), p.name, arrived=arrived)
-                        latency += [r["done"] - r["arrived"] for r in done]
+                        frame = read_frame(p)
                     except (ValueError, OSError) as e:
+                        if _age(p) < retry:        # perhaps still being written: look again at the next poll
+                            files.release(p)
+                            break
+                        log.warning("%s", e); skipped.append(p.name)
+                        continue
+                    try:
+                        done = w.add(frame, p.name, arrived=arrived)
+                        latency += [r["done"] - r["arrived"] for r in done]
+                    except ValueError as e:
                         log.warning("%s", e); skipped.append(p.name)
                         continue
                     last = time.time()
-                    if frames and w.n_stored + len(w._pending) + len(w._queue) >= frames:
+                    if frames and w.n_seen_total >= frames:
                         break
                 if (idle is not None and time.time() - last > idle) or (stop is not None and stop()):
                     break
@@ -603,7 +674,7 @@ def watch(folder, store, label, *, frames=None, idle=None, poll=0.05, settle=0.0
         except KeyboardInterrupt:
             log.info("stopped by Ctrl-C")
         finally:
-            w.flush()
+            w.close()
     lat = np.asarray(latency) if latency else np.array([np.nan])
     return {"label": label, "frames": w.n_stored, "skipped": skipped, "alerts": w.alerts, "bf16": w.bf16,
             "latency_median_s": float(np.median(lat)), "latency_p99_s": float(np.percentile(lat, 99))}
