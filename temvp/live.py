@@ -492,9 +492,10 @@ def _write(self, groups, n0, n):
             write_stage(self.store, stage, self.label, ds, chunks=chunks)
     else:
         for stage, ds in groups.items():  # coordinates along other dims are stored already
+            path = str(self.store / stage / self.label)
             ds = ds.drop_vars([c for c in ("axis", "lead") if c in ds.coords])
-            ds.to_zarr(str(self.store / stage / self.label), mode="a", append_dim="time", consolidated=False,
-                       zarr_format=3)
+            ds.attrs = dict(zarr.open_group(path, mode="r").attrs)   # an append replaces the group's attributes
+            ds.to_zarr(path, mode="a", append_dim="time", consolidated=False, zarr_format=3)
     zarr.open_group(str(self.store / "live" / self.label), mode="r+").attrs["n_frames"] = n0 + n
 
 
