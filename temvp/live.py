@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['log', 'stream', 'FrameFiles', 'read_frame', 'OnlineTracker', 'RunningNorm', 'OrderAlarm', 'Watcher', 'add', 'flush',
-           'close', 'watch']
+           'close', 'keys_path', 'request_centre', 'apply_keys', 'watch']
 
 # %% ../nbs/10a_live.ipynb #77d6fcc7
 import json
@@ -230,6 +230,13 @@ class OnlineTracker:
         if self._ref is not None:
             self._offset = np.asarray(centre, float) - self._last_drift
 
+    def shift(self, delta):
+        "Move the particle by `delta` (rows, cols) from the next frame on (a key frame set on an earlier frame)."
+        if self._ref is not None:
+            self._offset = self._offset + np.asarray(delta, float)
+        elif self._buf:
+            self._first = self._first + np.asarray(delta, float)
+
 # %% ../nbs/10a_live.ipynb #3d99de33
 @dataclass
 class RunningNorm:
@@ -357,6 +364,7 @@ class Watcher:
         self.alarms = {k: OrderAlarm(**(alarm or {})) for k in ("observed", "forecast")}
         self.tracker, self.norm = OnlineTracker(window, n_ref=n_ref), RunningNorm()
         self.alerts_path = Path(self.store).parent / "alerts.jsonl"
+        self.keys_path, self._keys_read, self.keyframes, self._centres = keys_path(self.store), 0, [], []
         from collections import deque
         self._raw = deque(maxlen=(n_f - 1) * n_s + 1)
         self._queue, self._pending, self.n_stored, self.n_seen, self.alerts, self._kind = [], [], 0, 0, [], None
@@ -388,6 +396,7 @@ def _take(self, frame, centre):
     r0, c0 = (int(round(v)) - self.window // 2 for v in centre)
     raw = np.asarray(frame, np.float32)[r0:r0 + self.window, c0:c0 + self.window]
     self._raw.append(raw)  # the last (N_f - 1) N_s + 1 crops only: all a forecast reads
+    self._centres.append(tuple(float(v) for v in centre))
     self.norm.add(raw)
     self.n_seen += 1
     return self.n_seen - 1
@@ -442,6 +451,7 @@ def add(self, frame, name="", arrived=None):
         raise ValueError(f"frame {name!r} is {frame.shape} {frame.dtype}, unlike the video's {self._kind[0]} "
                          f"{np.dtype(self._kind[1])}; skipped (start a new label for another camera setting)")
     self._kind = kind
+    self.apply_keys()
     self._queue.append((frame, name, time.time() if arrived is None else arrived))
     with self._blas.limit(limits=1, user_api="blas"):   # see the note above
         centres = self.tracker.update(frame)
@@ -496,7 +506,8 @@ def _write(self, groups, n0, n):
             ds = ds.drop_vars([c for c in ("axis", "lead") if c in ds.coords])
             ds.attrs = dict(zarr.open_group(path, mode="r").attrs)   # an append replaces the group's attributes
             ds.to_zarr(path, mode="a", append_dim="time", consolidated=False, zarr_format=3)
-    zarr.open_group(str(self.store / "live" / self.label), mode="r+").attrs["n_frames"] = n0 + n
+    g = zarr.open_group(str(self.store / "live" / self.label), mode="r+")
+    g.attrs.update(n_frames=n0 + n, keyframes=json.dumps(self.keyframes), keys_read=self._keys_read)
 
 
 def _wait(self):
@@ -530,6 +541,57 @@ Watcher._datasets, Watcher._write, Watcher._wait, Watcher.flush, Watcher.close =
 Watcher.n_seen_total = property(lambda self: self.n_stored + self.n_writing + len(self._pending) + len(self._queue),
                                 doc="Frames taken so far: stored, being written, pending and waiting for the tracker.")
 
+# %% ../nbs/10a_live.ipynb #050cb85d
+def keys_path(store):
+    "Where key-frame requests for the live videos of `store` are written: `keyframes.jsonl` beside it."
+    return Path(store).parent / "keyframes.jsonl"
+
+
+def request_centre(store, label, frame, centre):
+    """Ask the watcher of `label` to centre the window on `centre` (row, col) as of `frame` (a frame it stored).
+
+    Examples
+    --------
+    >>> # request_centre("live.zarr", "run1", 120, (250.0, 242.5))
+    """
+    r, c = (float(v) for v in centre)
+    rec = {"store": Path(store).name, "label": str(label), "frame": int(frame), "row": r, "col": c,
+           "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    with open(keys_path(store), "a") as f:
+        f.write(json.dumps(rec) + "\n"); f.flush(); os.fsync(f.fileno())
+    return rec
+
+# %% ../nbs/10a_live.ipynb #beedeed1
+def apply_keys(self):
+    "Apply the key-frame requests for this video written since the last look; returns those applied."
+    path, done = self.keys_path, []
+    if not path.is_file():
+        return done
+    lines = path.read_text().splitlines()
+    new, self._keys_read = lines[self._keys_read:], len(lines)
+    for line in new:
+        try:
+            k = json.loads(line)
+            if k.get("store") != Path(self.store).name or k.get("label") != self.label:
+                continue
+            t, centre = int(k["frame"]), (float(k["row"]), float(k["col"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("%s: a key-frame request that is not valid JSON with frame, row, col: %r", path, line[:200])
+            continue
+        if not 0 <= t < len(self._centres):
+            log.warning("%s: key frame %d is not a frame seen yet (0..%d); ignored", self.label, t, len(self._centres) - 1)
+            continue
+        delta = np.subtract(centre, self._centres[t])
+        self.tracker.shift(delta)
+        self.keyframes.append({"frame": t, "row": centre[0], "col": centre[1], "from_frame": len(self._centres)})
+        log.info("%s: key frame at frame %d: the window moves by (%.1f, %.1f) px from frame %d on", self.label, t,
+                 delta[0], delta[1], len(self._centres))
+        done.append(k)
+    return done
+
+
+Watcher.apply_keys = apply_keys
+
 # %% ../nbs/10a_live.ipynb #e5590cf0
 def _resume(self):
     "Carry on after the frames stored by an earlier watcher of this label (cut back to its committed count)."
@@ -555,8 +617,12 @@ def _resume(self):
         self._take(frames[t], track.track.values[t])
         self._feed(t, float(live.order_observed.values[t]), float(live.order_forecast.values[t, -1]), emit=False)
     self.n_stored, self.stored_files = n, list(live.file.values[:n])
+    self.keyframes = json.loads(live.attrs.get("keyframes", "[]"))
+    self._keys_read = int(live.attrs.get("keys_read", 0))
     if n:
         self._kind = (frames.shape[1:], frames.dtype.str)
+        if self.keyframes:   # key frames moved the particle: carry on from where the stored track left it
+            self.tracker.set_centre(track.track.values[n - 1])
     log.info("%s: resuming after %d stored frames", self.label, n)
 
 

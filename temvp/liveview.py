@@ -15,6 +15,7 @@ import numpy as np
 import panel as pn
 import param
 
+from .live import request_centre
 from .plots import downsample
 from .store import check_store, labels
 
@@ -100,6 +101,8 @@ class LiveView(pn.viewable.Viewer):
         self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
         self.frame_pane, self.strip_pane, self.order_pane = (pn.pane.HoloViews(None) for _ in range(3))
         self._callback = None
+        self._tap = hv.streams.Tap(x=None, y=None)     # a click on the frame: the particle's centre there
+        self._tap.add_subscriber(self._tapped)
         self.refresh()
 
     def _labels(self):
@@ -128,8 +131,17 @@ class LiveView(pn.viewable.Viewer):
         n_alerts = len(snap["alerts"])
         self.status.object = (f"**{self.label}** · frame {snap['n'] - 1} stored · {n_alerts} alert"
                               f"{'' if n_alerts == 1 else 's'}")
-        self.frame_pane.object, self.strip_pane.object = live_frame(snap), live_strip(snap)
+        frame = live_frame(snap)
+        self._tap.source = frame
+        self.frame_pane.object, self.strip_pane.object = frame, live_strip(snap)
         self.order_pane.object = live_order(snap)
+
+    def _tapped(self, x=None, y=None):
+        "A click on the newest frame: ask the watcher to centre the window there (a key frame, from then on)."
+        if x is None or y is None or self.label is None or self._n < 1:
+            return
+        rec = request_centre(self.store, self.label, self._n - 1, (y, x))
+        self.status.object += f" · key frame {rec['frame']}: centre ({rec['row']:.0f}, {rec['col']:.0f}) sent to the watcher"
 
     @param.depends("label", watch=True)
     def _relabel(self):
