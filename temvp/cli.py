@@ -99,6 +99,17 @@ def build_parser():
                         "(lattice fringes) or auto (default)")
     t.add_argument("--pick", type=_pick, help="particle to follow: largest (default) or ROW,COL in the first frame")
 
+    dn = sub.add_parser("denoise", help="store a denoised copy of the crops, for model inputs on very noisy frames",
+                        description="Denoise each video's crops into denoised/<label> (temvp.denoise): a causal "
+                                    "temporal mean, a Gaussian blur, both, or non-local means. Train on them with "
+                                    "temvp train --inputs denoised.")
+    dn.add_argument("store")
+    dn.add_argument("--label", action="append", dest="labels", help="video (repeatable; default all cropped)")
+    dn.add_argument("--method", choices=["temporal", "gaussian", "temporal+gaussian", "nl-means"], default="temporal",
+                    help="temporal: mean of the last --frames crops (causal; default); gaussian: blur of --sigma px")
+    dn.add_argument("--frames", type=int, default=4, help="crops averaged by the temporal methods (default 4)")
+    dn.add_argument("--sigma", type=float, default=1.0, help="Gaussian sigma in pixels (default 1)")
+
     c = sub.add_parser("clips", help="build clip tables for strategies (N_f, N_s)",
                        description="Clip start tables with a seeded random 90/10 split and a blocked split "
                                    "(temvp.clips), and the clip counts of Figure S2.")
@@ -141,6 +152,9 @@ def _train_options(p):
     p.add_argument("--schedule", choices=["constant", "cosine"], default="constant", help="learning-rate schedule")
     p.add_argument("--warmup", type=int, default=0, help="batches of learning-rate warm-up (default 0)")
     p.add_argument("--augment", action="store_true", help="random symmetries of the square (rotations, flips)")
+    p.add_argument("--inputs", choices=["crops", "denoised"], default="crops",
+                   help="input frames: the crops (default) or their denoised copy (after `temvp denoise`); the "
+                        "targets are always the crops")
     p.add_argument("--epochs", type=int, default=1000, help="epochs (default 1000, as the study)")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4, as the study)")
     p.add_argument("--batch-size", type=int, default=16)
@@ -169,7 +183,7 @@ def _layout_option(p):
 
 def _train_config(args, **fixed):
     keys = ("preset", "epochs", "lr", "batch_size", "seed", "device", "kind", "checkpoint_every", "val_fraction",
-            "compile", "channels_last", "init", "schedule", "warmup", "augment")
+            "compile", "channels_last", "init", "schedule", "warmup", "augment", "inputs")
     out = {**{k: getattr(args, k) for k in keys}, "bf16": "auto" if args.bf16 is None else args.bf16, **fixed}
     out["tf_start"] = args.tf_start if args.tf_start is not None else (0.0 if args.init else 1.0)
     if out["preset"] is None:  # the preset of the weights started from, else the authors' model
@@ -315,6 +329,10 @@ def _run(args):
                                 follow=bool(args.follow or args.contrast or args.pick), contrast=args.contrast or "auto",
                                 start=args.pick or "largest")
         print(pipeline.summary(args.store))
+    elif args.command == "denoise":
+        from temvp.denoise import denoise_to_store
+        got = denoise_to_store(args.store, labels_=args.labels, method=args.method, frames=args.frames, sigma=args.sigma)
+        print(f"denoised ({args.method}): {', '.join(got)}; train on them with --inputs denoised")
     elif args.command == "clips":
         write_clips(args.store, labels_=args.labels, n_f=args.nf, n_s=args.ns, test_fraction=args.test_fraction,
                     seed=args.seed, position=args.position)

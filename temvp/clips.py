@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import xarray as xr
 
-from .store import check_store, labels, read_stage, write_stage
+from .store import check_store, has, labels, read_stage, write_stage
 
 log = logging.getLogger(__name__)
 
@@ -246,27 +246,35 @@ class ClipDataset:
         Which split.
     in_memory : bool
         Load all crops of the video on first use.
+    inputs : {"crops", "denoised"}
+        Where the input frames come from: the crops, or their denoised copy (`temvp.denoise`); the targets are
+        always the crops.
     """
 
-    def __init__(self, store, label, *, n_f, n_s, split="train", kind="random", in_memory=False):
+    def __init__(self, store, label, *, n_f, n_s, split="train", kind="random", in_memory=False, inputs="crops"):
         if split not in ("train", "test", "all"):
             raise ValueError(f"split={split!r} must be 'train', 'test' or 'all'.")
         if kind not in ("random", "blocked"):
             raise ValueError(f"kind={kind!r} must be 'random' or 'blocked'.")
         self.store, self.label, self.n_f, self.n_s = check_store(store), label, n_f, n_s
-        self.split, self.kind, self.in_memory = split, kind, in_memory
+        if inputs not in ("crops", "denoised"):
+            raise ValueError(f"inputs={inputs!r} must be 'crops' or 'denoised'.")
+        if inputs == "denoised" and not has(store, "denoised", label):
+            raise ValueError(f"video {label!r} has no denoised crops in {str(store)!r}; run `temvp denoise "
+                             f"{store} --label {label}` first, or train on inputs='crops'.")
+        self.split, self.kind, self.in_memory, self.inputs = split, kind, in_memory, inputs
         row = read_clips(store, label, n_f=n_f, n_s=n_s)
         codes = row.split.sel(kind=kind).values
         keep = codes >= 0 if split == "all" else codes == SPLITS[split]
         keep &= codes != SPLITS["gap"]
         self.starts = row.start.values[keep].astype(np.int64)
-        self._arr = self._cache = None
+        self._arr = self._cache = self._inp = self._inp_cache = None
 
     def __len__(self):
         return len(self.starts)
 
     def __getstate__(self):  # zarr arrays are reopened in each DataLoader worker
-        return {**self.__dict__, "_arr": None, "_cache": None}
+        return {**self.__dict__, "_arr": None, "_cache": None, "_inp": None, "_inp_cache": None}
 
     def frames(self, i):
         "Frame indices (inputs, targets) of item `i`."
@@ -280,12 +288,27 @@ class ClipDataset:
                 self._cache = self._arr[...]
         return self._cache if self._cache is not None else self._arr
 
+    def _inputs_array(self):
+        "The array the inputs are read from (the crops, or their denoised copy)."
+        if self.inputs == "crops":
+            return self._array()
+        if self._inp is None:
+            import zarr
+            self._inp = zarr.open_array(str(self.store / "denoised" / self.label / "denoised"), mode="r")
+            if self.in_memory:
+                self._inp_cache = self._inp[...]
+        return self._inp_cache if self._inp_cache is not None else self._inp
+
     def __getitem__(self, i):
         import torch
         if not -len(self) <= i < len(self):
             raise IndexError(f"clip index {i} out of range for {len(self)} {self.split} clips.")
-        idx = np.concatenate(self.frames(int(i) % len(self)))
-        arr = self._array()
-        block = arr[idx] if isinstance(arr, np.ndarray) else arr.oindex[idx]
-        block = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))[:, None]
-        return block[: self.n_f], block[self.n_f:]
+        i_idx, t_idx = self.frames(int(i) % len(self))
+        read = lambda arr, idx: arr[idx] if isinstance(arr, np.ndarray) else arr.oindex[idx]
+        if self.inputs == "crops":
+            block = read(self._array(), np.concatenate([i_idx, t_idx]))
+            x, y = block[: self.n_f], block[self.n_f:]
+        else:
+            x, y = read(self._inputs_array(), i_idx), read(self._array(), t_idx)
+        as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[:, None]
+        return as_t(x), as_t(y)

@@ -248,6 +248,9 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     name, n_f, n_s = run_dir.name, cfg.n_f, cfg.n_s
     crops = read_stage(store, "crops", cfg.label)["crops"]
     video = crops.values.astype(np.float32)
+    # a run trained on denoised inputs forecasts from them; its baselines keep the raw crops (same targets)
+    model_video = (read_stage(store, "denoised", cfg.label)["denoised"].values.astype(np.float32)
+                   if getattr(cfg, "inputs", "crops") == "denoised" else video)
     if order == "auto":
         order = _order_resolves(video, pixel_size=_pixel_size(store, cfg.label))
     pixel_size = _pixel_size(store, cfg.label) if order else None
@@ -263,7 +266,7 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
             is_val[split_validation(ds.starts, fraction=cfg.val_fraction, seed=cfg.seed, kind=cfg.kind,
                                     span=clip_span(n_f, n_s))[1]] = True
         per[split] = {"starts": starts, "inputs": video[i_idx], "targets": video[t_idx], "t_idx": t_idx,
-                      "i_idx": i_idx, "is_val": is_val[pos]}
+                      "i_idx": i_idx, "is_val": is_val[pos], "model_inputs": model_video[i_idx]}
     n_max = max(1, max(len(p["starts"]) for p in per.values()))
     E, S, L, M, V, B = len(chosen), len(splits), n_f, len(METRICS), len(VARIANTS), len(baselines)
     met = np.full((E, S, n_max, L, M, V), np.nan, np.float32)
@@ -291,7 +294,7 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
             kept_pred = []
             for c in range(0, n, chunk):  # bounded memory: `chunk` clips at a time
                 sl = slice(c, min(n, c + chunk))
-                pred = predict(run_dir, p["inputs"][sl], checkpoint=ck, device=device, batch_size=batch_size).values
+                pred = predict(run_dir, p["model_inputs"][sl], checkpoint=ck, device=device, batch_size=batch_size).values
                 m, matched = score(pred, p["targets"][sl], where=f"run {name}, epoch {ep}, {split} split")
                 met[e, s, sl] = m
                 if order:
@@ -382,7 +385,7 @@ def clean_crops(store, label, *, check=True):
         The video cannot be re-simulated bit for bit (made by another temvp version).
     """
     from temvp.synth import simulate
-    from temvp.track import crop
+    from temvp.track import crop, resample
     store = check_store(store)
     if not has(store, "videos", label):
         return None
@@ -390,13 +393,16 @@ def clean_crops(store, label, *, check=True):
     a = vid.attrs
     if a.get("format") != "synth" or "preset" not in a or "seed" not in a:
         return None
-    opts = {k: a[k] for k in ("dose", "optics", "onset", "seed") if k in a}
+    opts = {k: a[k] for k in ("dose", "optics", "onset", "seed", "walk") if k in a}
     sim = simulate(a["preset"], n_frames=vid.sizes["time"], size=vid.sizes["x"], clean=True, **opts)
     if check and not np.array_equal(sim["frames"].values, vid["frames"].values):
         raise ValueError(f"video {label!r} could not be re-simulated bit for bit from its recorded preset and seed "
                          "(made by another temvp version?); evaluate with ceiling=False.")
     crops = read_stage(store, "crops", label)["crops"]
-    clean = crop(sim["clean"], read_stage(store, "tracks", label)).values.astype(np.float64)
+    cut = crop(sim["clean"], read_stage(store, "tracks", label))
+    if cut.shape[1:] != crops.shape[1:]:        # the crops were resampled to the model's side (`track --out`)
+        cut = resample(cut, crops.shape[-1])
+    clean = cut.values.astype(np.float64)
     return ((clean - crops.attrs["norm_mean"]) / crops.attrs["norm_std"]).astype(np.float32)
 
 

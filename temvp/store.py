@@ -19,7 +19,7 @@ import zarr
 
 # %% ../nbs/02_store.ipynb #facb35bd
 STORE_VERSION = 1
-STAGES = ("videos", "tracks", "crops", "clips", "live")  # live: forecasts and order values of `temvp watch`
+STAGES = ("videos", "tracks", "crops", "clips", "live", "denoised")  # live: `temvp watch`; denoised: `temvp denoise`
 _LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 _RESERVED = {"zarr.json", "zarr", "c"}  # zarr's own metadata file and names it uses inside a group
 

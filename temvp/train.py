@@ -88,6 +88,9 @@ class TrainConfig:
         Learning rate per batch: constant, or a cosine decay to 5% of `lr` over all `epochs`.
     warmup : int
         Batches of linear warm-up of the learning rate (0: none).
+    inputs : {"crops", "denoised"}
+        Read the input frames from the crops or from their denoised copy (`temvp.denoise`, stored by
+        `temvp denoise`); the targets are always the crops. Prediction and evaluation of the run do the same.
     init : str or None
         Start from these weights instead of a random initialisation: the name of a bundled model ("base", see
         `temvp.models`) or a checkpoint file; the model's configuration must match `preset` (use ``preset="base"``
@@ -125,6 +128,7 @@ class TrainConfig:
     augment: bool = False
     schedule: str = "constant"
     warmup: int = 0
+    inputs: str = "crops"
 
     def __post_init__(self):
         for name in ("n_f", "n_s", "epochs", "batch_size", "checkpoint_every"):
@@ -132,6 +136,8 @@ class TrainConfig:
             if int(v) != v or v < (0 if name == "epochs" and self.init is not None else 1):
                 raise ValueError(f"{name}={v!r} must be a positive integer" + (" (0 only with init=: the "
                                  "weights started from, as a run)." if name == "epochs" else "."))
+        if self.inputs not in ("crops", "denoised"):
+            raise ValueError(f"inputs={self.inputs!r} must be 'crops' or 'denoised' (after `temvp denoise`).")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction={self.val_fraction!r} must be in [0, 1) (0.1 holds out 10% of the training clips).")
         if self.kind not in ("random", "blocked"):
@@ -537,7 +543,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     rank, world = _distributed(device)
     mcfg = config.model_config()
     ds = ClipDataset(store, config.label, n_f=config.n_f, n_s=config.n_s, split="train", kind=config.kind,
-                     in_memory=config.in_memory)
+                     in_memory=config.in_memory, inputs=config.inputs)
     if len(ds) == 0:
         raise ValueError(f"video {config.label!r} has no training clips for n_f={config.n_f}, n_s={config.n_s}; "
                          "use a shorter strategy.")
@@ -735,7 +741,7 @@ def load_model(run_dir, *, checkpoint="last", device="cpu", channels_last=None):
 
 
 # %% ../nbs/08_train.ipynb #83a83bb3
-def store_clips(store, label, *, n_f, n_s, split="test", kind="random", n_out=None, positions=None):
+def store_clips(store, label, *, n_f, n_s, split="test", kind="random", n_out=None, positions=None, inputs="crops"):
     """Input frames (clip, N_f, 1, H, W) of a video's clips in the store, and the coordinates of their forecast.
 
     Parameters
@@ -750,6 +756,8 @@ def store_clips(store, label, *, n_f, n_s, split="test", kind="random", n_out=No
         Frames to forecast (default N_f).
     positions : array of int, optional
         Only these clips (positions among the split's clips).
+    inputs : {"crops", "denoised"}
+        Where the input frames come from (see `TrainConfig.inputs`).
 
     Returns
     -------
@@ -757,7 +765,7 @@ def store_clips(store, label, *, n_f, n_s, split="test", kind="random", n_out=No
         The inputs, and coords ``clip`` (start frame) and ``frame`` (clip, lead): the frame each forecast stands for.
     """
     import torch
-    ds = ClipDataset(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, in_memory=True)
+    ds = ClipDataset(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, in_memory=True, inputs=inputs)
     pos = np.arange(len(ds)) if positions is None else np.asarray(positions)
     x = torch.stack([ds[int(i)][0] for i in pos]) if len(pos) else torch.zeros(0, n_f, 1, 4, 4)
     starts = ds.starts[pos]
@@ -827,7 +835,7 @@ def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n
             pos = split_validation(starts, fraction=cfg.val_fraction, seed=cfg.seed, kind=cfg.kind,
                                    span=clip_span(cfg.n_f, cfg.n_s))[1]
         x, coords = store_clips(store, cfg.label, n_f=cfg.n_f, n_s=cfg.n_s, split="train" if split == "val" else split,
-                                kind=cfg.kind, n_out=n_out, positions=pos)
+                                kind=cfg.kind, n_out=n_out, positions=pos, inputs=cfg.inputs)
     else:
         x = torch.as_tensor(np.asarray(inputs_or_store, dtype=np.float32))
         x = x[:, :, None] if x.ndim == 4 else x
