@@ -14,6 +14,7 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh backend; sta
 import numpy as np
 import panel as pn
 import param
+from skimage.util import montage
 
 from . import viz
 from .evaluate import check_cube, open_cube
@@ -76,18 +77,17 @@ def _mosaic(layout, *, cols, gap=8):
     tiles = [e for e in layout if isinstance(e, hv.Image)]
     if not tiles:
         raise ValueError("`layout` holds no Image tiles; pass what temvp.viz.clip_rows returns.")
-    h, w = tiles[0].data["z"].shape if isinstance(tiles[0].data, dict) else np.asarray(tiles[0].dimension_values(2, flat=False)).shape
-    rows = -(-len(tiles) // cols)
-    pad = 32  # room for each tile's title
-    big = np.full((rows * (h + gap + pad), cols * (w + gap)), np.nan, np.float32)
-    labels = []
-    for k, t in enumerate(tiles):
+    pad = 32  # room above each tile for its title
+    scaled = []
+    for t in tiles:
         a = np.asarray(t.dimension_values(2, flat=False), np.float32)[::-1]  # rows top to bottom
         lo, hi = np.nanpercentile(a, [1, 99])
-        r, c = divmod(k, cols)
-        y0, x0 = r * (h + gap + pad) + pad, c * (w + gap)
-        big[y0:y0 + h, x0:x0 + w] = np.clip((a - lo) / max(hi - lo, 1e-9), 0, 1)
-        labels.append((x0 + w / 2, y0 - pad / 2, t.label or t.opts.get().kwargs.get("title", "")))
+        scaled.append(np.pad(np.clip((a - lo) / max(hi - lo, 1e-9), 0, 1), ((pad, 0), (0, 0)), constant_values=np.nan))
+    rows = -(-len(tiles) // cols)
+    big = montage(np.stack(scaled), grid_shape=(rows, cols), padding_width=gap, fill=np.nan)
+    th, w = scaled[0].shape                    # montage: `gap` between tiles and around them
+    labels = [(gap + (k % cols) * (w + gap) + w / 2, gap + (k // cols) * (th + gap) + pad / 2,
+               t.label or t.opts.get().kwargs.get("title", "")) for k, t in enumerate(tiles)]
     H, W = big.shape
     img = hv.Image(big, bounds=(0, 0, W, H), kdims=["x", "y"], vdims=["intensity"]).opts(
         cmap="gray", clipping_colors={"NaN": "white"}, colorbar=False, xaxis=None, yaxis=None, toolbar=None,

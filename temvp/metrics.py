@@ -81,7 +81,7 @@ def frame_metrics(pred, target, *, data_range="target", win_size=7):
         (L = 0 leaves them undefined) and PSNR is inf for a perfect prediction: averaging code must skip
         or count them, never average them in silently (see `mean_metrics`).
     """
-    from skimage.metrics import structural_similarity
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
     if not (isinstance(data_range, str) and data_range == "target") and not (
             np.isscalar(data_range) and np.isfinite(data_range) and data_range > 0):
         raise ValueError(f"data_range={data_range!r} must be 'target' or a positive number.")
@@ -92,12 +92,12 @@ def frame_metrics(pred, target, *, data_range="target", win_size=7):
     mse = (err ** 2).mean(axis=(1, 2))
     mae = np.abs(err).mean(axis=(1, 2))
     rng = np.ptp(t, axis=(1, 2)) if isinstance(data_range, str) else np.full(len(t), float(data_range))
-    ssim = np.full(len(t), np.nan)
+    ssim, psnr = np.full(len(t), np.nan), np.full(len(t), np.nan)
     for i, (a, b, r) in enumerate(zip(p, t, rng)):
         if r > 0:
             ssim[i] = structural_similarity(b, a, data_range=r, win_size=win_size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        psnr = np.where(rng > 0, 10 * np.log10(rng ** 2 / mse), np.nan)
+            with np.errstate(divide="ignore"):        # a perfect prediction: inf
+                psnr[i] = peak_signal_noise_ratio(b, a, data_range=r)
     return _like(np.stack([mse, mae, ssim, psnr], axis=-1), pred, extra=("metric", METRICS))
 
 # %% ../nbs/11_metrics.ipynb #b51ad839

@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 from scipy import fft as sfft
 from scipy import ndimage as ndi
+from scipy.signal.windows import tukey
 
 # %% ../nbs/03_track.ipynb #710ccd7a
 def _as_video(frames, name="frames"):
@@ -120,16 +121,6 @@ def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     return float((w * rows).sum() / w.sum()), float((w * cols).sum() / w.sum())
 
 # %% ../nbs/03_track.ipynb #c63492fb
-def _tukey(n, alpha=0.2):
-    "1-D Tukey (tapered cosine) window of length n."
-    x = np.linspace(0.0, 1.0, n)
-    w = np.ones(n)
-    a = alpha / 2
-    lo, hi = x < a, x > 1 - a
-    w[lo] = 0.5 * (1 + np.cos(np.pi * (x[lo] / a - 1)))
-    w[hi] = 0.5 * (1 + np.cos(np.pi * ((x[hi] - 1) / a + 1)))
-    return w
-
 def _freqs(K):
     "Integer frequencies of the kept spectrum block: rows -K..K-1 (FFT order), cols 0..K."
     return np.concatenate([np.arange(K), np.arange(-K, 0)]), np.arange(K + 1)
@@ -137,7 +128,7 @@ def _freqs(K):
 def _spectra(frames, K, *, chunk=64, progress=False):
     "Low-frequency block (2K, K+1) of each windowed, mean-free frame's rfft2."
     T, H, W = frames.shape
-    win = np.outer(_tukey(H), _tukey(W)).astype(np.float32)
+    win = np.outer(tukey(H, 0.2), tukey(W, 0.2)).astype(np.float32)
     Wk = sfft.rfft2(win)
     Wk = np.concatenate([Wk[:K, :K + 1], Wk[H - K:, :K + 1]])
     out = np.empty((T, 2 * K, K + 1), np.complex64)
