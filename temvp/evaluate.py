@@ -27,7 +27,7 @@ from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage
-from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation
+from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation, trained_clips
 
 # %% ../nbs/12_evaluate.ipynb #382bb1b7
 VARIANTS = ("raw", "matched")
@@ -185,6 +185,20 @@ def _check_clips(clips, n, split, run_dir, max_clips=None):
                          f"pass clip positions 0..{n - 1} (or None for all).")
     return pos
 
+# %% ../nbs/12_evaluate.ipynb #c8339643
+def _check_untrained(run_dir, test_starts):
+    "Raise if a test clip is one the run trained or validated on (the clip table was rebuilt after training)."
+    got = trained_clips(run_dir)
+    if got is None:
+        log.warning("run %s does not record the clips it trained on (made before temvp recorded them); its test "
+                    "clips cannot be checked against them", run_dir)
+        return
+    seen = np.intersect1d(np.asarray(test_starts, np.int64), np.asarray(got["train"] + got["val"], np.int64))
+    if len(seen):
+        raise ValueError(f"run {str(run_dir)!r} trained on {len(seen)} of the {len(test_starts)} clips the store's "
+                         f"clip table now calls test clips (starts {seen[:8].tolist()}): the table was rebuilt after "
+                         "training. Restore it (temvp clips with the run's seed and test fraction) or train again.")
+
 # %% ../nbs/12_evaluate.ipynb #8c90e981
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
                  save_predictions=True, order="auto", clips=None, max_clips=None, device="auto", batch_size=16,
@@ -258,6 +272,8 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     per = {}
     for split in splits:
         ds = ClipDataset(store, cfg.label, n_f=n_f, n_s=n_s, split=split, kind=cfg.kind)
+        if split == "test":
+            _check_untrained(run_dir, ds.starts)
         pos = _check_clips(clips, len(ds), split, run_dir, max_clips)
         starts = ds.starts[pos]
         i_idx, t_idx = clip_frames(starts, n_f=n_f, n_s=n_s)
@@ -579,11 +595,20 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
     return _describe(cube)
 
 # %% ../nbs/12_evaluate.ipynb #026003ab
+def _clips_sha1(store, t):
+    "A digest of the clip table row of run config `t` (its strategy): a rebuilt table changes it."
+    from temvp.clips import read_clips
+    row = read_clips(store, t["label"], n_f=t["n_f"], n_s=t["n_s"])
+    return hashlib.sha1(np.ascontiguousarray(row.start.values).tobytes() +
+                        np.ascontiguousarray(row.split.values).tobytes()).hexdigest()
+
+
 def _run_key(run_dir, store, kw):
     files = sorted([run_dir / "last.pt", *(run_dir / "checkpoints").glob("epoch_*.pt")])
     stat = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in files if p.is_file()}
-    label = read_run(run_dir)["train"]["label"]
-    return json.dumps({"cube_version": CUBE_VERSION, "checkpoints": stat, **kw,
+    t = read_run(run_dir)["train"]
+    label = t["label"]
+    return json.dumps({"cube_version": CUBE_VERSION, "checkpoints": stat, **kw, "clips": _clips_sha1(store, t),
                        "epochs": kw["epochs"] if isinstance(kw["epochs"], str) else [int(e) for e in kw["epochs"]],
                        "fingerprint": store_fingerprint(store, [label])}, sort_keys=True)
 

@@ -6,7 +6,7 @@
 __all__ = ['log', 'CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfig', 'resolve_device', 'cpu_features',
            'native_bf16', 'use_bf16', 'split_validation', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
            'bundled_path', 'init_checkpoint', 'init_state', 'forecast_loss', 'dihedral', 'lr_at', 'read_run',
-           'read_history', 'train', 'load_model', 'store_clips', 'forecast_frames', 'predict']
+           'read_history', 'trained_clips', 'train', 'load_model', 'store_clips', 'forecast_frames', 'predict']
 
 # %% ../nbs/08_train.ipynb #459e67ec
 import json
@@ -507,6 +507,28 @@ def read_history(run_dir):
     "The loss history of a run as a DataFrame (one row per epoch)."
     return pd.read_csv(Path(run_dir) / "history.csv")
 
+# %% ../nbs/08_train.ipynb #aa480c2a
+def _record_clips(run_dir, train_starts, val_starts, *, resume):
+    "Write the run's training and validation clip starts (a new run), or check them (a resumed one)."
+    path = Path(run_dir) / "clips.json"
+    now = {"train": sorted(int(s) for s in train_starts), "val": sorted(int(s) for s in val_starts)}
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if resume and (old.get("train"), old.get("val")) != (now["train"], now["val"]):
+            raise ValueError(f"run {str(run_dir)!r} trained on other clips than the store's clip table gives now "
+                             "(it was rebuilt); restore the clip table (temvp clips with the run's seed and test "
+                             "fraction) or start a new run.")
+        if resume:
+            return
+    _atomic(path, lambda p: Path(p).write_text(json.dumps(now)))
+
+
+def trained_clips(run_dir):
+    """The clip starts a run trained and validated on, {"train": [...], "val": [...]}, or None for a run written
+    before temvp recorded them."""
+    path = Path(run_dir) / "clips.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
 # %% ../nbs/08_train.ipynb #0b19faad
 def train(store, config, *, run_dir, resume=False, overwrite=False, progress=True, stop_after=None):
     """Train one PhyDNet on the clips of one video and strategy; return the run folder.
@@ -577,6 +599,7 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
         hist, epoch0, stopped = ck["history"], ck["epoch"], ck.get("stopped_early", False)
     if rank == 0:
         _write_history(run_dir, hist)
+        _record_clips(run_dir, ds.starts[tr], ds.starts[va], resume=resume_from is not None)
     if config.epochs == 0 and resume_from is None and rank == 0:  # the weights started from, as a run (epoch 0)
         ck = {"format": CHECKPOINT_FORMAT, "temvp_version": __version__, "model_config": mcfg.to_dict(),
               "train_config": asdict(config), "epoch": 0, "model": model.state_dict(), "optimizer": opt.state_dict(),
