@@ -374,20 +374,26 @@ def _runs(run_root, runs, preset, kind):
         if not Path(run_root).is_dir():
             raise FileNotFoundError(f"run_root={str(run_root)!r} is not a folder; pass the sweep's run folder.")
         runs = sorted(p.parent for p in Path(run_root).glob("*/config.json"))
-    found = {}
+    found, skipped = {}, {}
     for r in map(Path, runs):
-        t = read_run(r)["train"]
-        if (preset and t["preset"] != preset) or (kind and t["kind"] != kind):
+        try:
+            t = read_run(r)["train"]
+            key = (str(t["label"]), int(t["n_f"]), int(t["n_s"]))
+            t_preset, t_kind = t["preset"], t["kind"]
+        except (ValueError, KeyError, TypeError, OSError) as e:   # one broken run folder must not stop the others
+            skipped[str(r)] = f"unreadable config.json ({type(e).__name__}: {e})"
             continue
-        key = (t["label"], t["n_f"], t["n_s"])
+        if (preset and t_preset != preset) or (kind and t_kind != kind):
+            continue
         if key in found:
             raise ValueError(f"two runs for {key[0]} nf{key[1]}_ns{key[2]}: {str(found[key])!r} and {str(r)!r}; pass "
                              "preset= or kind= to choose one, or runs= with one run per video and strategy.")
         found[key] = r
     if not found:
+        why = "".join(f"\n  {r}: {m}" for r, m in skipped.items())
         raise ValueError(f"no run found (run_root={run_root!r}, preset={preset!r}, kind={kind!r}); train some with "
-                         "temvp.sweep.sweep or `temvp sweep` first.")
-    return found
+                         "temvp.sweep.sweep or `temvp sweep` first." + (f" Skipped:{why}" if why else ""))
+    return found, skipped
 
 # %% ../nbs/12_evaluate.ipynb #279eeb45
 def clean_crops(store, label, *, check=True):
@@ -548,7 +554,7 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         `out` exists and `replace` is False.
     """
     store = check_store(store)
-    found = _runs(run_root, runs, preset, kind)
+    found, skipped = _runs(run_root, runs, preset, kind)
     if out is None and run_root is not None:
         out = Path(run_root) / "metrics.zarr"
     if out is not None and Path(out).exists() and not replace:
@@ -559,7 +565,11 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
     kw = dict(splits=list(splits), epochs=epochs, baselines=list(baselines), save_predictions=save_predictions,
               order=order, max_clips=max_clips)
     for (label, f, s), r in sorted(found.items()):
-        ev = _cached_run(r, store, kw, cache=cache, device=device, batch_size=batch_size)
+        try:
+            ev = _cached_run(r, store, kw, cache=cache, device=device, batch_size=batch_size)
+        except (ValueError, KeyError, OSError, RuntimeError) as e:   # one broken run: score the others, say why
+            skipped[str(r)] = f"{type(e).__name__}: {e}"
+            continue
         if "prediction" in ev:
             preds[r.name] = ev["prediction"].to_dataset().assign_attrs(label=label, n_f=f, n_s=s, run_dir=str(r))
             ev = ev.drop_vars(["prediction", "pred_epoch", "test_clip", "test_start"], errors="ignore")
@@ -571,10 +581,15 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
                           ["clip", "lead"])["mean"]
         say(f"{label} nf{f}_ns{s}: epochs {ev.epoch.values.tolist()}, {ev.split.values[-1]} (matched, epoch "
             f"{ev.final_epoch.item()}): MSE {float(sm.sel(metric='mse')):.3f}, SSIM {float(sm.sel(metric='ssim')):.3f}")
+    for r, why in skipped.items():
+        warnings.warn(f"run {r} was not evaluated: {why}", UserWarning, stacklevel=2)
+    if not parts:
+        raise ValueError("no run could be evaluated:" + "".join(f"\n  {r}: {m}" for r, m in skipped.items()))
     fill = {**FILL, **{k: np.nan for k in ("metrics", "baseline_metrics", "order_input", "order_target", "order_pred")}}
     cube = xr.concat(parts, "run", join="outer", fill_value=fill, combine_attrs="drop", coords="minimal",
                      compat="override")
-    index = pd.MultiIndex.from_tuples(sorted(found), names=["size", "n_f", "n_s"])
+    done = sorted(k for k, r in found.items() if str(r) not in skipped)
+    index = pd.MultiIndex.from_tuples(done, names=["size", "n_f", "n_s"])
     cube = cube.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "run")).unstack("run", fill_value=fill)
     for k in ("valid", "is_val", "evaluated", "has_run"):
         cube[k] = cube[k].fillna(False).astype(bool)
@@ -582,9 +597,9 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         cube[k] = cube[k].fillna(-1).astype(np.int64)
     cube["run_dir"] = cube["run_dir"].fillna("").astype(object)
     cube = cube.transpose("size", "n_f", "n_s", "epoch", "split", "clip", "lead", ...)
-    cube.attrs = {**_provenance(store, sorted({k[0] for k in found})),
-                  "runs": json.dumps({r.name: str(r) for r in found.values()}), "preset": preset or "",
-                  "kind": kind or ""}
+    cube.attrs = {**_provenance(store, sorted({k[0] for k in done})),
+                  "runs": json.dumps({r.name: str(r) for (k, r) in found.items() if str(r) not in skipped}),
+                  "preset": preset or "", "kind": kind or "", "skipped_runs": json.dumps(skipped)}
     if ceiling:
         cube = _add_ceiling(cube, store)
     cube = _add_similarity(cube, store)
@@ -871,6 +886,9 @@ def summary(cube, *, show=True):
              t.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)).to_string(),
              "(noise ceiling: the noise-free simulated frames against the noisy targets, the best any forecast can score)"
              if "ceiling" in cube else "(no noise ceiling: only simulated videos have one)"]
+    skipped = json.loads(cube.attrs.get("skipped_runs", "{}") or "{}")
+    if skipped:
+        lines.append(f"WARNING: {len(skipped)} run(s) not evaluated: " + "; ".join(f"{r}: {m}" for r, m in skipped.items()))
     if "frame_ssim" in cube:
         noisy = [str(k) for k in cube["size"].values if float(cube.frame_ssim.sel(size=k)) < NOISY_SSIM]
         if noisy:
