@@ -591,9 +591,7 @@ def save_figure(obj, path, *, formats=("png", "html"), dpi=110):
         hv.save(obj, str(path.with_suffix(".html")), backend="bokeh", resources="inline")
         out.append(path.with_suffix(".html"))
     if "png" in formats:
-        import holoviews.plotting.mpl  # noqa: F401
-        import matplotlib
-        matplotlib.use("Agg")
+        import holoviews.plotting.mpl  # noqa: F401  (draws on its own figure: the process's backend is left alone)
         try:
             hv.save(obj, str(path.with_suffix(".png")), backend="matplotlib", dpi=dpi)
         except ValueError as e:
