@@ -27,7 +27,8 @@ from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage
-from .train import TrainConfig, load_checkpoint, predict, read_run, split_validation, trained_clips
+from .train import (TrainConfig, forecast_frames, load_checkpoint, load_model, read_run, resolve_device,
+                         split_validation, trained_clips)
 
 # %% ../nbs/12_evaluate.ipynb #382bb1b7
 VARIANTS = ("raw", "matched")
@@ -260,6 +261,8 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     if not splits or any(s not in ("train", "test") for s in splits):
         raise ValueError(f"splits={splits!r} must be some of 'train' and 'test'.")
     name, n_f, n_s = run_dir.name, cfg.n_f, cfg.n_s
+    import torch
+    dev = resolve_device(device)
     crops = read_stage(store, "crops", cfg.label)["crops"]
     video = crops.values.astype(np.float32)
     # a run trained on denoised inputs forecasts from them; its baselines keep the raw crops (same targets)
@@ -308,9 +311,11 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
         for e, (ep, ck) in enumerate(chosen.items()):
             keep = split == "test" and save_predictions and (save_predictions != "last" or e == E - 1)
             kept_pred = []
+            model = load_model(run_dir, checkpoint=ck, device=dev)[0]      # once per checkpoint, not per chunk
             for c in range(0, n, chunk):  # bounded memory: `chunk` clips at a time
                 sl = slice(c, min(n, c + chunk))
-                pred = predict(run_dir, p["model_inputs"][sl], checkpoint=ck, device=device, batch_size=batch_size).values
+                x = torch.from_numpy(np.ascontiguousarray(p["model_inputs"][sl], np.float32))[:, :, None]
+                pred = forecast_frames(model, x, n_out=n_f, batch_size=batch_size, device=dev)
                 m, matched = score(pred, p["targets"][sl], where=f"run {name}, epoch {ep}, {split} split")
                 met[e, s, sl] = m
                 if order:
