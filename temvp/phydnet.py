@@ -312,6 +312,8 @@ class PhyDNet(nn.Module):
     >>> m(torch.zeros(2, 4, 1, 16, 16), n_out=3).predictions.shape
     torch.Size([2, 3, 1, 16, 16])
     """
+    chunk_frames = CHUNK_FRAMES   # frames per batched encoder/decoder pass; set on an instance to change one model
+
     def __init__(self, config="phydnet"):
         super().__init__()
         cfg = preset(config) if isinstance(config, str) else config
@@ -401,7 +403,7 @@ class PhyDNet(nn.Module):
         # time-major (k * b frames): each step's batch is a contiguous block, and unbind's backward is one stack
         # (indexing [:, t] would cost a full-size zero gradient per step)
         frames = known.transpose(0, 1).flatten(0, 1)
-        size = max(1, CHUNK_FRAMES // b) * b  # whole steps per pass of the encoders and decoders
+        size = max(1, self.chunk_frames // b) * b  # whole steps per pass of the encoders and decoders
         enc = [self._encode(c) for c in frames.split(size)]
         xp = _cat([e[0] for e in enc]).unflatten(0, (k, b)).unbind(0) if hasattr(self, "phycell") else None
         xr = _cat([e[1] for e in enc]).unflatten(0, (k, b)).unbind(0) if hasattr(self, "convlstm") else None
