@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -279,10 +280,17 @@ def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
 
 # %% ../nbs/08_train.ipynb #2bd4a6f4
 def _atomic(path, write):
+    "Write `path` through `write(tmp)` on a unique temporary name, flushed to disk, then renamed into place."
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def save_checkpoint(path, ckpt):
