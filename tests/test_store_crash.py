@@ -48,6 +48,6 @@ def test_sigkill_during_replace_keeps_old_video(tmp_path):
     assert sorted(tree["videos"].children) == ["a", "b"]
     assert tree["videos/a"].dataset.sizes["time"] == 3
     # the next writer removes what the killed one left (its process is gone)
-    write_stage(store, "videos", "c", old)
+    write_stage(store, "videos", "d", old)
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
-    assert labels(store) == ["a", "b", "c"]
+    assert labels(store) == ["a", "b", "d"]
