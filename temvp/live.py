@@ -24,7 +24,7 @@ import xarray as xr
 from threadpoolctl import ThreadpoolController
 
 from .ingest import FRAME_EXTS, natural_key
-from .store import check_store, create_store, has, read_stage, write_stage
+from .store import create_store, has, read_stage, write_stage
 
 log = logging.getLogger(__name__)
 

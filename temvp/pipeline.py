@@ -4,11 +4,9 @@
 
 # %% auto #0
 __all__ = ['DERIVED', 'FIELD_MARGIN', 'synth_to_store', 'label_from_name', 'ingest_to_store', 'track_to_store', 'track_error',
-           'summary', 'default_recipe', 'load_recipe', 'demo', 'study']
+           'summary']
 
 # %% ../nbs/05_pipeline.ipynb #da0b4edf
-import json
-import logging
 import warnings
 from pathlib import Path
 
@@ -16,7 +14,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .clips import STUDY_NF, STUDY_NS, write_clips
 from .store import check_store, create_store, delete_stage, has, labels, read_stage, write_stage
 
 # %% ../nbs/05_pipeline.ipynb #6128e741
@@ -254,160 +251,3 @@ def summary(store):
             lines.append(f"    {name}:")
             lines += ["      " + r for r in grid.unstack("n_s").astype("Int64").to_string().splitlines()]
     return "\n".join(lines)
-
-# %% ../nbs/05_pipeline.ipynb #5b766a33
-def default_recipe():
-    "Path of the bundled demo recipe (`temvp/data/demo.json`, package data: there in a wheel as in a checkout)."
-    from importlib.resources import files
-    path = files("temvp") / "data" / "demo.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"the bundled recipe {path} is missing (temvp was installed without its package "
-                                "data); reinstall temvp, or pass recipe= (--recipe PATH) with a JSON recipe like "
-                                "temvp/data/demo.json.")
-    return Path(str(path))
-
-
-def load_recipe(recipe=None):
-    "Read a demo recipe (a dict, a JSON path, or the bundled default)."
-    if isinstance(recipe, dict):
-        return recipe
-    path = Path(recipe) if recipe is not None else default_recipe()
-    try:
-        rec = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise ValueError(f"recipe={str(path)!r} could not be read as JSON ({e}); pass a file like temvp/data/demo.json.") from e
-    if not rec.get("videos"):
-        raise ValueError(f"recipe={str(path)!r} lists no videos; add a 'videos' list like temvp/data/demo.json's.")
-    return rec
-
-
-def _same_video(old, preset, opts):
-    "True if a stored simulated video was made with this preset and these `simulate` options (the demo keeps it)."
-    from inspect import signature
-    from temvp.synth import simulate
-    size = opts.get("size", signature(simulate).parameters["size"].default)
-    return (old.attrs.get("preset") == preset and old.sizes["x"] == size
-            and old.sizes["time"] == opts.get("n_frames", old.sizes["time"])
-            and all(old.attrs.get(k) == opts[k] for k in opts if k not in ("n_frames", "size")))
-
-
-def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False, replace=False, progress=True,
-         log=None):
-    """Run the main job on the bundled defaults: simulate, track, crop, build clip tables, train, evaluate, draw.
-
-    Parameters
-    ----------
-    out : str or Path
-        Output folder; the store is ``out/study.zarr``.
-    recipe : dict or path, optional
-        Demo recipe (default: the bundled `temvp/data/demo.json`).
-    n_frames, size : int, optional
-        Override every video's frame count and frame size (for quick runs and tests).
-    train : bool
-        Go on after the clip tables with `study`: train the recipe's sweep (`out/runs`), evaluate it into the
-        metric cube (`out/runs/metrics.zarr`) and draw every figure and Table 1 (`out/figures`), as `temvp demo`
-        does. False (the default here) stops at the clip tables.
-    replace : bool
-        Redo every stage even where the store already holds it.
-    progress : bool
-        Show progress bars.
-    log : callable, optional
-        Where progress messages go (default: this module's logger, at INFO; the CLI shows them).
-
-    Returns
-    -------
-    Path
-        The store.
-    """
-    rec = load_recipe(recipe)
-    log = log or logging.getLogger(__name__).info
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    store = create_store(out / rec.get("store", "study.zarr"))
-    for v in rec["videos"]:
-        opts = {k: v[k] for k in ("n_frames", "seed", "dose", "optics", "onset", "size") if k in v}
-        if n_frames:  # the simulator scales its default onset to the new length
-            opts["n_frames"] = n_frames
-        if size:
-            opts["size"] = size
-        label = v.get("label", v["preset"])
-        if has(store, "videos", label) and not replace:
-            if _same_video(read_stage(store, "videos", label), v["preset"], opts):
-                log(f"synth {label}: already in the store, kept")
-                continue
-        log(f"synth {label}: simulating {v['preset']} {opts}")
-        synth_to_store(store, v["preset"], label=label, replace=True, progress=progress, **opts)
-    window = rec.get("track", {}).get("window", 128)
-    if size:
-        window = min(window, size // 2 // 4 * 4)
-    log(f"track: tracking and cropping {window}x{window} windows")
-    track_to_store(store, window=window, progress=progress)
-    c = rec.get("clips", {})
-    by_label = c.get("n_f_by_label", {})
-    for name in labels(store, "crops"):
-        write_clips(store, labels_=[name], n_f=by_label.get(name, c.get("n_f", STUDY_NF)),
-                    n_s=c.get("n_s", STUDY_NS), test_fraction=c.get("test_fraction", 0.1), seed=c.get("seed", 0))
-    log(summary(store))
-    if train and rec.get("train"):
-        study(store, out, recipe=rec, replace=replace, progress=progress, log=log)
-    return store
-
-
-def study(store, out, *, recipe=None, replace=False, progress=True, log=None):
-    """The modelling half of the demo: train the recipe's sweep, evaluate it, draw every figure and Table 1.
-
-    Parameters
-    ----------
-    store : str or Path
-        A store with crops and clip tables (the first half of `demo`).
-    out : str or Path
-        Output folder: runs go to ``out/runs``, the metric cube to ``out/runs/metrics.zarr``, figures to
-        ``out/figures``.
-    recipe : dict or path, optional
-        A recipe whose ``train`` entry holds `temvp.train.TrainConfig` fields shared by the runs, and ``grid``:
-        per video, the ``n_f`` and ``n_s`` to train (default: the sweep's default grid for every video); and whose
-        optional ``evaluate`` entry holds options of `temvp.evaluate.evaluate`. Default: the bundled recipe.
-    replace : bool
-        Retrain every run from scratch (otherwise finished runs are kept and unfinished ones resumed).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The figures written (`temvp.viz.figures`).
-
-    Raises
-    ------
-    ValueError
-        The recipe has no ``train`` entry, or a run failed (e.g. its folder holds another configuration); the
-        message names the runs and their errors.
-    """
-    import shutil
-    import pandas as pd
-    from temvp.evaluate import evaluate, summary as cube_summary
-    from temvp.sweep import sweep
-    from temvp.viz import figures
-    rec = load_recipe(recipe)
-    log = log or logging.getLogger(__name__).info
-    t = {k: v for k, v in (rec.get("train") or {}).items() if k != "description"}
-    if not t:
-        raise ValueError("the recipe has no 'train' entry; add one like temvp/data/demo.json's to train a sweep.")
-    grid = t.pop("grid", None) or {name: {} for name in labels(store, "clips")}
-    out = Path(out)
-    run_root = out / "runs"
-    if replace and run_root.exists():
-        shutil.rmtree(run_root)
-    log(f"train: {t.get('preset', 'phydnet')} PhyDNet per video and strategy into {run_root}")
-    res = pd.concat([sweep(store, run_root=run_root, config=t, labels_=[name], n_f=g.get("n_f"), n_s=g.get("n_s"),
-                           progress=progress) for name, g in grid.items()], ignore_index=True)
-    bad = res[res.status == "error"]
-    if len(bad):
-        raise ValueError("training failed for " + "; ".join(f"{r.label} nf{r.n_f}_ns{r.n_s}: {r.error}"
-                                                            for r in bad.itertuples())
-                         + f". To retrain every run of {run_root} from scratch, pass replace=True (temvp demo --replace).")
-    log(f"evaluate: predictions and per-frame metrics of every run into {run_root / 'metrics.zarr'}")
-    cube = evaluate(store, runs=list(res.run_dir), out=run_root / "metrics.zarr", replace=True,
-                    progress=False, **rec.get("evaluate", {}))
-    log(cube_summary(cube, show=False))
-    figs = figures(store, run_root / "metrics.zarr", out / "figures", progress=progress)
-    log(f"figures: {len(figs)} figures (PNG and HTML) and Table 1 (table1.csv, table1.txt) in {out / 'figures'}")
-    return figs

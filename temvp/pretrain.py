@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .store import check_store, create_store, has, labels, read_stage
+from .store import create_store, has, read_stage
 
 log = logging.getLogger(__name__)
 

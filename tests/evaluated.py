@@ -9,7 +9,7 @@ def evaluated_output(out, *, labels_=("2nm",), n_f=(4, 6), n_s=(1, 2), epochs=2,
     Returns the output folder; its layout is the demo's (study.zarr, runs/, runs/metrics.zarr).
     """
     from temvp.evaluate import evaluate
-    from temvp.pipeline import demo
+    from temvp.study import demo
     from temvp.sweep import sweep
     out = Path(out)
     store = demo(out, n_frames=n_frames, size=size, progress=False, log=lambda *a: None)

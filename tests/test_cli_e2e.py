@@ -43,7 +43,7 @@ def test_demo_small(tmp_path):
 def test_demo_trains_evaluates_draws(tmp_path):
     "The whole demo on a tiny recipe: it ends with the metric cube, every figure and Table 1 in OUT/figures."
     import json
-    from temvp.pipeline import load_recipe
+    from temvp.study import load_recipe
     rec = {**load_recipe(), "train": {**load_recipe()["train"], "epochs": 2, "checkpoint_every": 1,
                                       "clips_per_epoch": 8, "batch_size": 8, "grid": {"2nm": {"n_f": [4], "n_s": [1, 2]}}},
            "evaluate": {"max_clips": 6}}

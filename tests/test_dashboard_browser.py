@@ -47,7 +47,7 @@ CENTRE_JS = """
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, sync_playwright):
     "A demo store served by `panel serve temvp/app.py` on a free port: (url, store, log path)."
-    from temvp.pipeline import demo
+    from temvp.study import demo
     tmp = tmp_path_factory.mktemp("dash")
     store = demo(tmp, n_frames=40, size=256, progress=False, log=lambda *a: None)
     with panel_serve(tmp, store) as (url, log):

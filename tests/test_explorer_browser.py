@@ -128,7 +128,7 @@ def test_metric_explorer_in_browser(served, sync_playwright, out_dir):
 @pytest.fixture(scope="module")
 def served_without_runs(tmp_path_factory):
     "A demo store with no runs beside it."
-    from temvp.pipeline import demo
+    from temvp.study import demo
     tmp = tmp_path_factory.mktemp("noruns")
     store = demo(tmp, n_frames=32, size=192, progress=False, log=lambda *a: None)
     yield from _serve(tmp, store)

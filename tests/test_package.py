@@ -30,10 +30,10 @@ def test_installed_wheel_runs_without_the_checkout(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True)
-    code = ("import temvp, temvp.models, temvp.pipeline; from pathlib import Path; "
+    code = ("import temvp, temvp.models, temvp.study; from pathlib import Path; "
             f"assert Path(temvp.__file__).parent == Path({str(target)!r}) / 'temvp', temvp.__file__; "
             "m = temvp.models.load('base'); assert m.config.anchor == 'mean'; "
-            "assert temvp.pipeline.load_recipe()['videos']; print('ok')")
+            "assert temvp.study.load_recipe()['videos']; print('ok')")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-3000:]
