@@ -41,7 +41,8 @@ def check_strategy(n_frames, n_f, n_s):
     if clip_count(n_frames, n_f, n_s) < 1:
         best = (int(n_frames) - 1) // (2 * n_f - 1)
         fix = (f"the largest n_s that fits with n_f={n_f} is {best}" if best >= 1 else
-               f"even n_s=1 does not fit; use n_f <= {max(0, int(n_frames) // 2)}")
+               f"even n_s=1 does not fit; use n_f <= {int(n_frames) // 2}" if int(n_frames) >= 2 else
+               "a clip needs at least 2 frames (an input and a target): use a longer video")
         raise ValueError(f"strategy n_f={n_f}, n_s={n_s} needs {clip_span(n_f, n_s) + 1} frames but the video "
                          f"has T={int(n_frames)}; {fix}.")
 
@@ -224,6 +225,16 @@ def read_clips(store, label, *, n_f=None, n_s=None):
         tab = tab.sel(strategy=key)
     return tab
 
+# %% ../nbs/04_clips.ipynb #b97bffd1
+def _read(arr, idx, ds):
+    "Frames `idx` of a crops array (numpy or zarr); a chunk that cannot be decoded is named, with the fix."
+    try:
+        return arr[idx] if isinstance(arr, np.ndarray) or isinstance(idx, slice) else arr.oindex[idx]
+    except (RuntimeError, ValueError, OSError) as e:
+        where = "" if isinstance(idx, slice) else f" frames {np.asarray(idx).tolist()}"
+        raise ValueError(f"store {str(ds.store)!r}: the crops of {ds.label!r}{where} could not be read ({e}); the "
+                         f"store is damaged: run `temvp track --label {ds.label}` to rebuild them.") from e
+
 # %% ../nbs/04_clips.ipynb #164eb061
 class ClipDataset:
     """Map-style torch dataset of one video's clips for one strategy, read from the store's crops.
@@ -262,6 +273,9 @@ class ClipDataset:
         if inputs == "denoised" and not has(store, "denoised", label):
             raise ValueError(f"video {label!r} has no denoised crops in {str(store)!r}; run `temvp denoise "
                              f"{store} --label {label}` first, or train on inputs='crops'.")
+        if not (self.store / "crops" / label / "crops" / "zarr.json").is_file():
+            raise ValueError(f"store {str(store)!r} has no crops array for {label!r} (missing or damaged); run "
+                             f"`temvp track --label {label}` to rebuild it.")
         self.split, self.kind, self.in_memory, self.inputs = split, kind, in_memory, inputs
         row = read_clips(store, label, n_f=n_f, n_s=n_s)
         codes = row.split.sel(kind=kind).values
@@ -285,7 +299,7 @@ class ClipDataset:
             import zarr
             self._arr = zarr.open_array(str(self.store / "crops" / self.label / "crops"), mode="r")
             if self.in_memory:
-                self._cache = self._arr[...]
+                self._cache = _read(self._arr, slice(None), self)
         return self._cache if self._cache is not None else self._arr
 
     def _inputs_array(self):
@@ -304,7 +318,7 @@ class ClipDataset:
         if not -len(self) <= i < len(self):
             raise IndexError(f"clip index {i} out of range for {len(self)} {self.split} clips.")
         i_idx, t_idx = self.frames(int(i) % len(self))
-        read = lambda arr, idx: arr[idx] if isinstance(arr, np.ndarray) else arr.oindex[idx]
+        read = lambda arr, idx: _read(arr, idx, self)
         if self.inputs == "crops":
             block = read(self._array(), np.concatenate([i_idx, t_idx]))
             x, y = block[: self.n_f], block[self.n_f:]

@@ -124,6 +124,25 @@ def _field_side(frames, field, contrast="auto"):
     side = field_pixels(f"{FIELD_MARGIN * float(det.diameter[0]):.0f}px")
     return int(min(side, (min(frames.shape[1:]) // 4) * 4))
 
+# %% ../nbs/05_pipeline.ipynb #fc0485b4
+def _check_model_side(side):
+    "The crops feed the model: their side must be a multiple of 4 (the encoder halves it twice) and at least 16."
+    if int(side) % 4 or side < 16:
+        raise ValueError(f"the crops would be {side}x{side} px, but the model needs a side that is a multiple of 4 "
+                         "and at least 16; choose --window, --field or --out accordingly (e.g. 128).")
+
+
+def _track(frames, name, side, start, progress):
+    "The drift tracker, started at a key frame 0 when there is one; a particle it cannot find asks for one."
+    from temvp.track import track_particle
+    try:
+        return track_particle(frames, window=side, progress=progress, start=start)
+    except ValueError as e:
+        if "no particle contrast" not in str(e):
+            raise
+        raise ValueError(f"video {name!r}: no particle stands out in its first frames; give its centre in frame 0 "
+                         f"by hand: `temvp track --key {name}:0:ROW,COL` (keyframes={{{name!r}: {{0: (row, col)}}}}).") from None
+
 # %% ../nbs/05_pipeline.ipynb #8170c9fd
 def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyframes=True, progress=False,
                    field=None, out=None, follow=False, contrast="auto", start="largest"):
@@ -180,16 +199,17 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
     for name in names:
         frames = read_stage(store, "videos", name).frames.load()
         side = _field_side(frames, field, contrast) if field is not None else window
-        if follow:
-            trk = follow_particle(frames, window=side, contrast=contrast, start=start, progress=progress)
-        else:
-            trk = track_particle(frames, window=side, progress=progress)
+        _check_model_side(out if out is not None else side)
         keys = {}
         if keep_keyframes and has(store, "tracks", name):
             old = read_stage(store, "tracks", name).load()
             if old.attrs.get("window") == side and old.sizes["time"] == frames.sizes["time"]:
                 keys = {int(t): tuple(old.track.sel(time=t).values) for t in old.time[old.keyframe].values}
         keys.update((keyframes or {}).get(name, {}))
+        if follow:
+            trk = follow_particle(frames, window=side, contrast=contrast, start=start, progress=progress)
+        else:
+            trk = _track(frames, name, side, keys.get(0), progress)
         if keys:
             trk = set_keyframes(trk, keys, frame_shape=frames.shape[1:])
         cut = crop(frames, trk)

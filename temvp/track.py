@@ -556,7 +556,7 @@ def normalise(crops):
         raise ValueError(f"`crops` has NaN/inf in frames {bad[:20].tolist()}; drop or repair those frames first.")
     flat = np.flatnonzero(x.std(axis=(1, 2)) == 0)
     if len(flat):
-        raise ValueError(f"`crops` has constant frames {flat[:20].tolist()} (blank or dropped); drop them first.")
+        raise ValueError(f"`crops` has constant frames {flat[:20].tolist()} (blank or dropped: nothing to crop or forecast there); cut them out of the video (ingest the other frames) first.")
     mean, std = float(x.mean()), float(x.std())
     out = crops.copy(data=((x - mean) / std).astype(np.float32))
     out.attrs.update(norm_mean=mean, norm_std=std, window=int(crops.attrs.get("window", crops.shape[-1])))

@@ -344,6 +344,10 @@ def load_checkpoint(path, *, model_config=None, map_location="cpu"):
     if ck["format"] != CHECKPOINT_FORMAT:
         raise ValueError(f"checkpoint {str(path)!r} has format {ck['format']} (temvp {ck.get('temvp_version')}) but "
                          f"this temvp ({__version__}) reads format {CHECKPOINT_FORMAT}; use the matching temvp version.")
+    if isinstance(ck.get("epoch"), bool) or not isinstance(ck.get("epoch", 0), int) or not isinstance(ck["model"], dict):
+        raise ValueError(f"checkpoint {str(path)!r} is damaged: its 'epoch' is {ck.get('epoch')!r} (a whole number "
+                         "is expected) or its weights are not a state dict; use another checkpoint of the run "
+                         "(checkpoints/epoch_XXXX.pt) or retrain.")
     bad = [k for k, v in ck["model"].items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise ValueError(f"checkpoint {str(path)!r} refused: its weights hold NaN or inf ({', '.join(bad[:3])}); use an "
@@ -457,7 +461,14 @@ def read_run(run_dir):
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"run_dir={str(run_dir)!r} has no config.json; pass a folder written by temvp.train.train.")
-    return json.loads(path.read_text())
+    try:
+        rec = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{str(path)!r} is not valid JSON ({e}); restore it from a copy, or retrain the run.") from None
+    if not isinstance(rec, dict) or not isinstance(rec.get("train"), dict) or not isinstance(rec.get("model"), dict):
+        raise ValueError(f"{str(path)!r} is not a temvp run record (a JSON object with 'train' and 'model' objects "
+                         "is expected); restore it from a copy, or retrain the run.")
+    return rec
 
 
 def _prepare_run(run_dir, record, *, resume, overwrite):
