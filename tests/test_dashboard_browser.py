@@ -115,6 +115,13 @@ def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
         # tap on the frame at frame 11: a second key frame where the click was
         handle.press("ArrowRight")
         page.get_by_text("Frame: 11").first.wait_for(timeout=10_000)
+        for _ in range(100):  # the slider's label moves at once; wait until the server has drawn frame 11, or
+            c = page.evaluate(CENTRE_JS, [0.0, 0.0])  # a loaded machine's click lands on frame 10's key
+            if c and "frame 11/" in c["title"]:
+                break
+            time.sleep(0.1)
+        assert c and "frame 11/" in c["title"], c
+        time.sleep(0.3)
         frame_plot = page.locator(".bk-Canvas").first
         box = frame_plot.bounding_box()
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
