@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import xarray as xr
 
-from .store import check_store, has, labels, read_stage, write_stage
+from .store import check_pair, check_store, has, labels, read_stage, write_stage
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +273,7 @@ class ClipDataset:
         if inputs == "denoised" and not has(store, "denoised", label):
             raise ValueError(f"video {label!r} has no denoised crops in {str(store)!r}; run `temvp denoise "
                              f"{store} --label {label}` first, or train on inputs='crops'.")
+        check_pair(self.store, label)
         if not (self.store / "crops" / label / "crops" / "zarr.json").is_file():
             raise ValueError(f"store {str(store)!r} has no crops array for {label!r} (missing or damaged); run "
                              f"`temvp track --label {label}` to rebuild it.")

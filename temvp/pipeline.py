@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .store import check_store, create_store, delete_stage, has, labels, read_stage, write_stage
+from .store import (check_pair, check_store, create_store, delete_stage, has, labels, read_stage, track_digest,
+                         write_stage)
 
 # %% ../nbs/05_pipeline.ipynb #6128e741
 DERIVED = ("tracks", "crops", "clips", "denoised", "live")   # stages computed from a video's frames
@@ -214,6 +215,7 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
             trk = set_keyframes(trk, keys, frame_shape=frames.shape[1:])
         cut = crop(frames, trk)
         crops = normalise(resample(cut, out) if out is not None and out != side else cut).rename("crops")
+        trk.attrs["track_sha1"] = crops.attrs["track_sha1"] = track_digest(trk)   # see `temvp.store.check_pair`
         write_stage(store, "tracks", name, trk, replace=True)
         write_stage(store, "crops", name, crops, replace=True, chunks={"crops": (1,) + crops.shape[1:]})
         done[name] = trk
@@ -253,6 +255,10 @@ def summary(store):
                 msg += f"; error vs truth median {float(err.median()):.2f} px, max {float(err.max()):.2f} px"
             lines.append(msg)
         if has(store, "crops", name):
+            try:
+                check_pair(store, name)
+            except ValueError as e:
+                lines.append(f"          WARNING: {e}")
             c = read_stage(store, "crops", name).crops
             lines.append(f"          crops: {c.shape[1]}x{c.shape[2]} float32, normalised (mean "
                          f"{c.attrs.get('norm_mean', float('nan')):.4g}, std {c.attrs.get('norm_std', float('nan')):.4g} before)")

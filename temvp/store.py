@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['log', 'STORE_VERSION', 'STAGES', 'MAIN_VAR', 'FIX', 'create_store', 'check_store', 'labels', 'has', 'recover',
-           'write_stage', 'read_stage', 'delete_stage', 'open_store', 'stack']
+           'write_stage', 'read_stage', 'delete_stage', 'track_digest', 'check_pair', 'open_store', 'stack']
 
 # %% ../nbs/02_store.ipynb #fd684847
 import logging
@@ -288,6 +288,24 @@ def read_stage(store, stage, label):
 def delete_stage(store, stage, label):
     "Remove the group `stage/label` if it exists."
     shutil.rmtree(check_store(store) / _check_stage(stage) / _check_label(label), ignore_errors=True)
+
+# %% ../nbs/02_store.ipynb #f5c96983
+def track_digest(track):
+    "A short digest of a Track's window centres, stamped on the track and the crops cut with it."
+    import hashlib
+    return hashlib.sha1(np.ascontiguousarray(np.asarray(track["track"].values, np.float64)).tobytes()).hexdigest()[:16]
+
+
+def check_pair(store, label):
+    "Raise unless the stored track and crops of `label` belong together (where both carry a digest)."
+    store = check_store(store)
+    if not (has(store, "tracks", label) and has(store, "crops", label)):
+        return
+    a = zarr.open_group(str(store / "tracks" / label), mode="r").attrs.get("track_sha1")
+    b = zarr.open_group(str(store / "crops" / label), mode="r").attrs.get("track_sha1")
+    if a is not None and b is not None and a != b:
+        raise ValueError(f"store {str(store)!r}: the track and the crops of {label!r} do not belong together (a "
+                         f"`temvp track` was interrupted between them); run `temvp track --label {label}` again.")
 
 # %% ../nbs/02_store.ipynb #9f8f9cd9
 def open_store(store):
