@@ -115,6 +115,8 @@ def crop_plot(crop, *, title="crop", height=240):
     a = np.asarray(crop, np.float32)
     if a.ndim != 2:
         raise ValueError(f"`crop` must be 2-D (cy, cx), got shape {a.shape}.")
+    # both frame sides given: with `data_aspect` alone Bokeh drew square crops taller than wide
     return hv.Image((np.arange(a.shape[1]), np.arange(a.shape[0]), a), kdims=["cx", "cy"],
-                    vdims=["intensity"]).opts(cmap="gray", invert_yaxis=True, data_aspect=1, frame_height=height,
+                    vdims=["intensity"]).opts(cmap="gray", invert_yaxis=True, frame_height=height,
+                                              frame_width=int(round(height * a.shape[1] / a.shape[0])),
                                               title=title, framewise=True, xaxis=None, yaxis=None, toolbar=None)
