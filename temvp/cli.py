@@ -54,7 +54,8 @@ def build_parser():
     s.add_argument("preset", choices=list(SYNTH_PRESETS), help="particle preset: " + ", ".join(SYNTH_PRESETS))
     s.add_argument("--store", help="store path (created if missing), e.g. study.zarr")
     s.add_argument("--stream", metavar="FOLDER", help="instead of a store: write the frames into FOLDER in real time, "
-                                                      "one TIFF per frame, as a camera would (truth.json beside them)")
+                                                      "one TIFF per frame, as a camera would (truth.json beside them); a "
+                                                      "FOLDER ending in .tif is one multi-frame TIFF appended to instead")
     s.add_argument("--fps", type=float, default=10.0, help="frames per second of --stream (default 10)")
     s.add_argument("--partial", action="store_true", help="--stream writes each file slowly under its final name")
     s.add_argument("--label", help="video label (default: the preset)")
@@ -269,7 +270,7 @@ def _train_parsers(sub):
                                    "forecast with the pretrained model (or a run), measure order on what is seen and "
                                    "forecast, alert before the transition, and append all to the store "
                                    "(temvp.live). Ends on Ctrl-C, --frames or --idle; a restart carries on.")
-    v.add_argument("folder")
+    v.add_argument("folder", help="the folder the camera writes one file per frame into, or the multi-frame TIFF it appends to")
     v.add_argument("--store", required=True, help="store path (created if missing)")
     v.add_argument("--label", required=True, help="the live video's label (an earlier watcher's label resumes)")
     v.add_argument("--model", default="base", help="base (default) or a run folder")

@@ -245,6 +245,13 @@ def _read_tiff(path: Path, *, progress: bool = False):
             raise _IngestError(f"no image data in {path}: the TIFF has no image series")
         s = tf.series[0]
         data, axes = s.asarray(), s.axes
+        if len(tf.series) > 1:   # pages appended one by one (each its own series): they are the frames
+            shapes = {(x.shape, x.dtype.str) for x in tf.series}
+            if len(shapes) > 1 or s.ndim != 2:
+                raise _IngestError(f"{path} holds {len(tf.series)} image series of different shapes or dimensions "
+                                   f"({sorted(shapes)[:3]}); temvp reads one stack per file: save the frames as one "
+                                   "stack, or as one file per frame in a folder")
+            data, axes = np.stack([x.asarray() for x in tf.series]), "Q" + s.axes
         colour = int(tf.pages[0].photometric) == 2  # RGB
         if "S" in axes and colour:
             data = np.moveaxis(data, axes.index("S"), -1)
