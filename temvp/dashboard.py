@@ -120,6 +120,8 @@ class CropTuner(pn.viewable.Viewer):
     label = param.Selector(objects=[], doc="Video")
     frame = param.Integer(default=0, bounds=(0, None), doc="Frame")
     window = param.Integer(default=128, bounds=(8, None), step=8, doc="Window side (px)")
+    follow = param.Boolean(default=False, doc="Follow the particle itself (for one that moves on its own); a key "
+                                              "frame at frame 0 picks which particle")
     row = param.Number(default=0.0, doc="Window centre row (px)")
     col = param.Number(default=0.0, doc="Window centre col (px)")
     message = param.String(default="", doc="Last result or error, shown on the page")
@@ -148,7 +150,8 @@ class CropTuner(pn.viewable.Viewer):
             T, H, W = self._frames.shape
             self.param.frame.bounds = (0, T - 1)
             self.param.window.bounds = (8, min(H, W))
-            self.param.update(label=label, frame=min(self.frame, T - 1), window=int(self._stored.attrs["window"]))
+            self.param.update(label=label, frame=min(self.frame, T - 1), window=int(self._stored.attrs["window"]),
+                              follow=self._stored_follows())
             self._keys, self._history = {}, []
             self._recompute()
         finally:
@@ -193,7 +196,12 @@ class CropTuner(pn.viewable.Viewer):
     @property
     def dirty(self):
         "Whether the edited track differs from the stored one (key frames or window)."
-        return bool(self._keys) or int(self.window) != int(self._stored.attrs["window"])
+        return (bool(self._keys) or int(self.window) != int(self._stored.attrs["window"])
+                or self.follow != self._stored_follows())
+
+    def _stored_follows(self):
+        "Whether the stored track follows the particle (temvp.follow) rather than the stage."
+        return "confidence" in self._stored.data_vars
 
     # -- actions ---------------------------------------------------------------------------------------
     def set_keyframe(self, row, col, *, frame=None):
@@ -238,8 +246,9 @@ class CropTuner(pn.viewable.Viewer):
     def _write(self, label, window, keys, old):
         "Re-track and re-crop in the store (no page updates, safe off the server thread); an error text or None."
         try:
+            follow = dict(follow=True, start=keys.get(0, "largest")) if self.follow else {}
             pipeline.track_to_store(self._store, labels_=[label], window=window, keyframes={label: keys},
-                                    keep_keyframes=False)
+                                    keep_keyframes=False, **follow)
         except Exception as e:  # anything: the page must say why and keep the old track
             try:
                 now = read_stage(self._store, "tracks", label).load()
@@ -395,6 +404,8 @@ class CropTuner(pn.viewable.Viewer):
                    pn.widgets.FloatInput.from_param(self.param.col, name="col (px)", width=135)),
             setk, pn.Row(undo, save),
             pn.widgets.IntInput.from_param(self.param.window, name="Window side (px)", width=280),
+            pn.widgets.Checkbox.from_param(self.param.follow, name="Follow the particle itself (a key frame at "
+                                                                    "frame 0 picks it)", width=280),
             alert, info, width=300)
         plots = pn.Column(
             pn.Row(pn.pane.HoloViews(frame, linked_axes=False),
