@@ -16,7 +16,7 @@ from skimage.feature import match_template
 from skimage.measure import block_reduce, label, regionprops
 from tqdm.auto import tqdm
 
-from .track import _as_video, _check_window, _clamp, _track_ds, estimate_drift, particle_map
+from .track import _as_video, _check_window, _clamp, _track_ds, _vertex, estimate_drift, particle_map
 
 log = logging.getLogger(__name__)
 
@@ -171,16 +171,6 @@ def detect_particles(frame, *, contrast="auto", scale=None, min_diameter=3.0, le
                       coords={"particle": np.arange(len(regs))},
                       attrs={"contrast": cue, "scale": float(scale), "binning": b})
 
-# %% ../nbs/03a_follow.ipynb #092c0b16
-def _subpix(c, iy, ix):
-    "Parabolic vertex of `c` around its peak (iy, ix), per axis, within one pixel."
-    def v(a, b, d):
-        den = a - 2 * b + d
-        return 0.0 if den >= 0 else float(np.clip(0.5 * (a - d) / den, -1, 1))
-    dy = v(c[iy - 1, ix], c[iy, ix], c[iy + 1, ix]) if 0 < iy < c.shape[0] - 1 else 0.0
-    dx = v(c[iy, ix - 1], c[iy, ix], c[iy, ix + 1]) if 0 < ix < c.shape[1] - 1 else 0.0
-    return iy + dy, ix + dx
-
 # %% ../nbs/03a_follow.ipynb #831cf870
 class _Matcher:
     "A particle's appearance (a masked cue-map patch) and where it is found again near a prediction."
@@ -238,7 +228,8 @@ def _match(self, img, pred, radius):
     iy, ix = np.unravel_index(np.argmax(R), R.shape)
     if not np.isfinite(R[iy, ix]):
         return None, 0.0
-    y, x = _subpix(np.where(np.isfinite(R), R, R[iy, ix] - 1), iy, ix)
+    vy, vx = _vertex(np.where(np.isfinite(R), R, R[iy, ix] - 1)[None], [iy], [ix], wrap=False)
+    y, x = iy + float(vy[0]), ix + float(vx[0])
     cb = np.array([y, x]) + org + self.h + self.offset
     return (cb + 0.5) * self.b - 0.5, float(R[iy, ix])
 

@@ -171,7 +171,7 @@ class TiffPages:
     """The pages of a growing multi-frame TIFF, taken once each, in order, once complete (as `FrameFiles`)."""
 
     def __init__(self, path, *, done=()):
-        self.path, self.done = Path(path), set(done)
+        self.path, self.done, self._sig, self._pages = Path(path), set(done), None, []
 
     def poll(self):
         "Complete pages not taken yet, in order."
@@ -179,19 +179,20 @@ class TiffPages:
         if not self.path.is_file():
             raise FileNotFoundError(f"the watched file {str(self.path)!r} is gone; recreate it or stop the watcher "
                                     "(Ctrl-C).")
-        size, out = self.path.stat().st_size, []
-        try:
-            with tifffile.TiffFile(self.path) as tif:
-                for k, page in enumerate(tif.pages):
-                    ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts)]
-                    if not ends or max(ends) > size:
-                        break                                   # its data is not all there yet
-                    p = _Page(self.path, k)
-                    if p.name not in self.done:
-                        out.append(p)
-        except (tifffile.TiffFileError, ValueError, OSError, IndexError):
-            pass                                                # a directory being written: next poll
-        return out
+        st = self.path.stat()
+        if (st.st_size, st.st_mtime_ns) != self._sig:           # parse the file only when it changed
+            self._sig, pages = (st.st_size, st.st_mtime_ns), []
+            try:
+                with tifffile.TiffFile(self.path) as tif:
+                    for k, page in enumerate(tif.pages):
+                        ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts)]
+                        if not ends or max(ends) > st.st_size:
+                            break                               # its data is not all there yet
+                        pages.append(_Page(self.path, k))
+            except (tifffile.TiffFileError, ValueError, OSError, IndexError):
+                self._sig = None                                # a directory being written: look again
+            self._pages = pages if self._sig is not None or len(pages) > len(self._pages) else self._pages
+        return [p for p in self._pages if p.name not in self.done]
 
     def take(self, p):
         self.done.add(p.name)
@@ -430,7 +431,8 @@ class Watcher:
         self.alarms = {k: OrderAlarm(**(alarm or {})) for k in ("observed", "forecast")}
         self.tracker, self.norm = OnlineTracker(window, n_ref=n_ref), RunningNorm()
         self.alerts_path = Path(self.store).parent / "alerts.jsonl"
-        self.keys_path, self._keys_read, self.keyframes, self._centres = keys_path(self.store), 0, [], []
+        self.keys_path, self._keys_read, self._keys_bytes = keys_path(self.store), 0, 0
+        self.keyframes, self._centres = [], []
         from collections import deque
         self._raw = deque(maxlen=(n_f - 1) * n_s + 1)
         self._queue, self._pending, self.n_stored, self.n_seen, self.alerts, self._kind = [], [], 0, 0, [], None
@@ -631,10 +633,18 @@ def request_centre(store, label, frame, centre):
 def apply_keys(self):
     "Apply the key-frame requests for this video written since the last look; returns those applied."
     path, done = self.keys_path, []
-    if not path.is_file():
+    try:
+        if path.stat().st_size <= self._keys_bytes:
+            return done                           # nothing new: the common case, one stat per frame
+    except FileNotFoundError:
         return done
-    lines = path.read_text().splitlines()
-    new, self._keys_read = lines[self._keys_read:], len(lines)
+    with open(path, "rb") as f:
+        f.seek(self._keys_bytes)
+        chunk = f.read()
+    whole = chunk[:chunk.rfind(b"\n") + 1]         # complete lines only; a line being written waits
+    self._keys_bytes += len(whole)
+    new = whole.decode(errors="replace").splitlines()
+    self._keys_read += len(new)
     for line in new:
         try:
             k = json.loads(line)
@@ -685,6 +695,9 @@ def _resume(self):
     self.n_stored, self.stored_files = n, list(live.file.values[:n])
     self.keyframes = json.loads(live.attrs.get("keyframes", "[]"))
     self._keys_read = int(live.attrs.get("keys_read", 0))
+    if self._keys_read and self.keys_path.is_file():   # the byte offset after the lines already applied
+        lines = self.keys_path.read_bytes().split(b"\n")
+        self._keys_bytes = sum(len(x) + 1 for x in lines[:self._keys_read])
     if n:
         self._kind = (frames.shape[1:], frames.dtype.str)
         if self.keyframes:   # key frames moved the particle: carry on from where the stored track left it

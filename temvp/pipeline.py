@@ -135,12 +135,10 @@ def _check_model_side(side):
 
 def _track(frames, name, side, start, progress):
     "The drift tracker, started at a key frame 0 when there is one; a particle it cannot find asks for one."
-    from temvp.track import track_particle
+    from temvp.track import NoParticleError, track_particle
     try:
         return track_particle(frames, window=side, progress=progress, start=start)
-    except ValueError as e:
-        if "no particle contrast" not in str(e):
-            raise
+    except NoParticleError:
         raise ValueError(f"video {name!r}: no particle stands out in its first frames; give its centre in frame 0 "
                          f"by hand: `temvp track --key {name}:0:ROW,COL` (keyframes={{{name!r}: {{0: (row, col)}}}}).") from None
 
@@ -187,7 +185,7 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
         The tracks written, by label.
     """
     from temvp.follow import follow_particle
-    from temvp.track import crop, normalise, resample, set_keyframes, track_particle
+    from temvp.track import crop, normalise, resample, set_keyframes
     store = check_store(store)
     names = labels_ or labels(store, "videos")
     if not names:
