@@ -406,8 +406,9 @@ def _run_training(args):
 def _write_prediction(pred, out, *, replace):
     """Save predictions at `out` (zarr) through a staging folder; an existing path is replaced only when
     `replace` and it holds temvp predictions: anything else there is never touched."""
-    import shutil, uuid
+    import os, shutil, uuid
     from pathlib import Path
+    from temvp.store import swap_into
     out = Path(out)
     if out.exists():
         ours = (out / "prediction" / "zarr.json").is_file()
@@ -415,13 +416,12 @@ def _write_prediction(pred, out, *, replace):
             raise FileExistsError(f"--out {str(out)!r} exists and " + ("holds earlier predictions; pass --replace to "
                                   "overwrite them" if ours else "is not a temvp prediction; choose a new path") + ".")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
-    pred.to_dataset().to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3)
-    if out.exists():
-        old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.old")
-        out.rename(old); tmp.rename(out); shutil.rmtree(old)
-    else:
-        tmp.rename(out)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        pred.to_dataset().to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3)
+        swap_into(tmp, out, replace=replace)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _run_models(args):

@@ -26,7 +26,7 @@ import xarray as xr
 from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
 from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
-from .store import check_store, has, read_stage
+from .store import check_store, has, read_stage, swap_into
 from .train import (TrainConfig, forecast_frames, load_checkpoint, load_model, read_run, resolve_device,
                          split_validation, trained_clips)
 
@@ -654,7 +654,7 @@ def write_cube(cube, out, *, predictions=None, replace=False):
     out = Path(out)
     if out.exists() and not replace:
         raise FileExistsError(f"out={str(out)!r} already exists; pass replace=True to overwrite it.")
-    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         cube, predictions = _strings(cube), {k: _strings(v) for k, v in (predictions or {}).items()}
         cube = cube.chunk({d: 1 for d in ("size", "n_f", "n_s") if d in cube.dims})  # one chunk per run
@@ -662,9 +662,7 @@ def write_cube(cube, out, *, predictions=None, replace=False):
         cube.to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3)
         for name, ds in (predictions or {}).items():
             ds.to_zarr(str(tmp), group=f"predictions/{name}", mode="w-", consolidated=False, zarr_format=3)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        swap_into(tmp, out, replace=replace)    # the old cube stays until the new one is in place
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out

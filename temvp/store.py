@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['log', 'STORE_VERSION', 'STAGES', 'MAIN_VAR', 'FIX', 'create_store', 'check_store', 'labels', 'has', 'recover',
-           'write_stage', 'read_stage', 'delete_stage', 'track_digest', 'check_pair', 'open_store', 'stack']
+           'swap_into', 'write_stage', 'read_stage', 'delete_stage', 'track_digest', 'check_pair', 'open_store',
+           'stack']
 
 # %% ../nbs/02_store.ipynb #fd684847
 import logging
@@ -169,6 +170,41 @@ def recover(store):
         log.warning("store %s: %s", store, msg)
     return done
 
+# %% ../nbs/02_store.ipynb #4c1f8a3a
+def swap_into(tmp, dest, *, replace=False):
+    """Move the finished folder `tmp` to `dest`, never leaving neither: an existing `dest` (with `replace`) is moved
+    aside first (`.old-` beside it), deleted after, and put back if the move fails. Used for store groups, metric
+    cubes and prediction folders.
+
+    Raises
+    ------
+    FileExistsError
+        `dest` exists and `replace` is False (also when another process made it meanwhile).
+    """
+    tmp, dest = Path(tmp), Path(dest)
+    if dest.exists() and not replace:
+        raise FileExistsError(dest)
+    trash = None
+    try:
+        if dest.exists():
+            old = tmp.name.replace(".tmp-", ".old-") if ".tmp-" in tmp.name else f".{dest.name}.old-{os.getpid()}"
+            trash = tmp.with_name(old)
+            os.replace(dest, trash)
+        os.replace(tmp, dest)
+    except OSError as e:
+        if trash is not None and trash.exists() and not dest.exists():
+            os.replace(trash, dest)              # put the old one back
+        if not replace and dest.exists():        # a non-empty folder appeared there meanwhile
+            raise FileExistsError(dest) from e
+        raise
+    except BaseException:
+        if trash is not None and trash.exists() and not dest.exists():
+            os.replace(trash, dest)
+        raise
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+    return dest
+
 # %% ../nbs/02_store.ipynb #338085b7
 def _clean_attrs(attrs):
     "Attributes zarr can write: drop None, turn numpy scalars and paths into plain Python values."
@@ -235,27 +271,15 @@ def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     encoding = {name: {"chunks": tuple(c)} for name, c in (chunks or {}).items()}
     recover(store)
     tmp = store.parent / f".{store.name}.{stage}.{label}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    trash = None
     try:
         ds.to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3, encoding=encoding)
-        if dest.exists() and not replace:       # another process wrote it meanwhile: never move its group aside
-            raise FileExistsError(dest)
-        if dest.exists():
-            trash = tmp.with_name(tmp.name.replace(".tmp-", ".old-"))
-            os.replace(dest, trash)
-        os.replace(tmp, dest)
-    except BaseException as e:
-        if trash is not None and trash.exists() and not dest.exists():
-            os.replace(trash, dest)  # put the old group back
+        return swap_into(tmp, dest, replace=replace)
+    except FileExistsError as e:                 # another process wrote it meanwhile
+        raise FileExistsError(f"label {label!r} appeared in {stage}/ of store {str(store)!r} while this one was "
+                              "being written (another process wrote it); pass replace=True (--replace) to "
+                              "overwrite it, or choose another label.") from e
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, OSError) and not replace and dest.exists():   # another process wrote it meanwhile
-            raise FileExistsError(f"label {label!r} appeared in {stage}/ of store {str(store)!r} while this one was "
-                                  "being written (another process wrote it); pass replace=True (--replace) to "
-                                  "overwrite it, or choose another label.") from e
-        raise
-    if trash is not None:
-        shutil.rmtree(trash, ignore_errors=True)
-    return dest
 
 
 MAIN_VAR = {"videos": "frames", "tracks": "track", "crops": "crops", "clips": "start", "denoised": "denoised",
