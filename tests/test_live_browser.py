@@ -3,7 +3,6 @@ updates by itself (no reload), shows the frame, the forecast strip and the order
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -25,13 +24,14 @@ def _frame_shown(page):
 
 
 def test_live_tab_follows_a_running_watcher(tmp_path, sync_playwright, out_dir):
-    from temvp.live import stream
     from temvp.store import create_store
     store, cam = tmp_path / "s.zarr", tmp_path / "cam"
     create_store(store)
     cam.mkdir()
-    th = threading.Thread(target=stream, args=("2nm",), kwargs=dict(folder=cam, fps=4, frames=120, size=256, seed=9))
-    th.start()
+    # a stream longer than any page load (300 s at 4 frames/s), stopped once the tab has followed it: on a loaded
+    # machine a 30 s stream could end before the page showed its first frame, leaving nothing to update
+    cam_proc = subprocess.Popen([TEMVP, "synth", "2nm", "--stream", str(cam), "--fps", "4", "--frames", "1200",
+                                 "--size", "256", "--seed", "9"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     watcher = subprocess.Popen([TEMVP, "watch", str(cam), "--store", str(store), "--label", "run1", "--window", "128",
                                 "--chunk", "2", "--idle", "20", "--calibrate", "10", "--no-bf16"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -55,5 +55,5 @@ def test_live_tab_follows_a_running_watcher(tmp_path, sync_playwright, out_dir):
             assert not errors, errors
             browser.close()
     finally:
+        cam_proc.terminate(); cam_proc.wait(60)
         watcher.terminate(); watcher.wait(60)
-        th.join()
