@@ -31,7 +31,7 @@ def _keyframe(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"--key {text!r} must look like LABEL:FRAME:ROW,COL, e.g. 2nm:120:250.5,240")
 
-
+# %% ../nbs/20_cli.ipynb #b54ff52c
 def build_parser():
     "The `temvp` argument parser with its subcommands."
     p = argparse.ArgumentParser(prog="temvp", description="Forecast the future frames of in-situ TEM videos.")
@@ -140,7 +140,7 @@ def build_parser():
     _train_parsers(sub)
     return p
 
-
+# %% ../nbs/20_cli.ipynb #4fe8eb94
 def _train_options(p):
     "Options shared by `train` and `sweep`: the model and the optimisation (see temvp.train.TrainConfig)."
     p.add_argument("--preset", default=None,
@@ -181,7 +181,7 @@ def _layout_option(p):
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="lay the model out channels-last (default: on the CPU only, where it is faster)")
 
-
+# %% ../nbs/20_cli.ipynb #bd04b91f
 def _train_config(args, **fixed):
     keys = ("preset", "epochs", "lr", "batch_size", "seed", "device", "kind", "checkpoint_every", "val_fraction",
             "compile", "channels_last", "init", "schedule", "warmup", "augment", "inputs")
@@ -197,7 +197,7 @@ def _init_preset(init):
     from temvp.train import init_checkpoint
     return init_checkpoint(init)["model_config"]["preset"]
 
-
+# %% ../nbs/20_cli.ipynb #0f762ccd
 def _train_parsers(sub):
     t = sub.add_parser("train", help="train one PhyDNet for a video and strategy",
                        description="Train PhyDNet on the clips of one video and strategy (N_f, N_s) from the store, "
@@ -356,7 +356,7 @@ def _run(args):
                  epochs=epochs, save_predictions=not args.no_predictions, order=False if args.no_order else "auto",
                  device=args.device, replace=args.replace, cache=not args.no_cache, progress=True)
 
-
+# %% ../nbs/20_cli.ipynb #7624199a
 def _run_training(args):
     from pathlib import Path
     from temvp import train as tr
@@ -402,7 +402,7 @@ def _run_training(args):
         _write_prediction(pred, out, replace=args.out is None)
         print(f"{pred.sizes['clip']} clips x {pred.sizes['lead']} frames predicted (epoch {pred.attrs['epoch']}) -> {out}")
 
-
+# %% ../nbs/20_cli.ipynb #c610c7f3
 def _write_prediction(pred, out, *, replace):
     """Save predictions at `out` (zarr) through a staging folder; an existing path is replaced only when
     `replace` and it holds temvp predictions: anything else there is never touched."""
@@ -423,7 +423,7 @@ def _write_prediction(pred, out, *, replace):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-
+# %% ../nbs/20_cli.ipynb #85d77954
 def _run_models(args):
     if args.command == "forecast":
         from temvp.models import forecast
@@ -441,7 +441,7 @@ def _run_models(args):
         if args.export:
             print(f"exported {export(out, args.export)}")
 
-
+# %% ../nbs/20_cli.ipynb #e9796d11
 def main(argv=None):
     """Entry point of the `temvp` command. Returns the exit status (0 ok, 2 bad input or failure)."""
     import logging
