@@ -22,17 +22,17 @@ STUDY_NS = (1, 2, 3, 4, 5, 6, 7, 8)
 SPLITS = {"train": 0, "test": 1, "gap": 2}
 NO_CLIP = -1
 
-
+# %% ../nbs/04_clips.ipynb #9ae62534
 def clip_span(n_f, n_s):
     "Frames from the first input frame to the last target frame, minus one: (2 N_f - 1) N_s."
     return (2 * n_f - 1) * n_s
 
-
+# %% ../nbs/04_clips.ipynb #892f3ce8
 def clip_count(n_frames, n_f, n_s):
     "Number of clips of strategy (n_f, n_s) in a video of `n_frames` frames (0 if none fits)."
     return max(0, int(n_frames) - clip_span(n_f, n_s))
 
-
+# %% ../nbs/04_clips.ipynb #ac0e6121
 def check_strategy(n_frames, n_f, n_s):
     """Raise a ValueError unless strategy (n_f, n_s) gives at least one clip in `n_frames` frames."""
     for name, v in (("n_f", n_f), ("n_s", n_s)):
@@ -46,7 +46,7 @@ def check_strategy(n_frames, n_f, n_s):
         raise ValueError(f"strategy n_f={n_f}, n_s={n_s} needs {clip_span(n_f, n_s) + 1} frames but the video "
                          f"has T={int(n_frames)}; {fix}.")
 
-
+# %% ../nbs/04_clips.ipynb #179471e3
 def clip_frames(start, *, n_f, n_s):
     """Frame indices of the clip starting at `start`: (input frames, target frames).
 
@@ -94,7 +94,7 @@ def split_random(n_clips, *, test_fraction=0.1, seed=0):
     out[np.random.default_rng(seed).choice(n_clips, n_test, replace=False)] = SPLITS["test"]
     return out
 
-
+# %% ../nbs/04_clips.ipynb #cdbcf83c
 def split_blocked(n_clips, *, span, test_fraction=0.1, position="end"):
     """A contiguous block of clip starts for testing, with a gap of `span` clips on each side.
 
@@ -125,7 +125,7 @@ def split_blocked(n_clips, *, span, test_fraction=0.1, position="end"):
     out[lo:hi] = SPLITS["test"]
     return out
 
-
+# %% ../nbs/04_clips.ipynb #141cdd2e
 def _check_fraction(f):
     if not 0 < f < 1:
         raise ValueError(f"test_fraction={f!r} must lie strictly between 0 and 1 (the study used 0.1).")
@@ -212,7 +212,7 @@ def write_clips(store, *, labels_=None, n_f=STUDY_NF, n_s=STUDY_NS, test_fractio
         out[name] = tab
     return out
 
-
+# %% ../nbs/04_clips.ipynb #36af19bf
 def read_clips(store, label, *, n_f=None, n_s=None):
     """The clip table of a video, optionally one strategy's row (loaded)."""
     tab = read_stage(store, "clips", label).load()

@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 # %% ../nbs/03a_follow.ipynb #6b82cc3f
 CUES = ("dark", "bright", "texture")
 
+# %% ../nbs/03a_follow.ipynb #9f89d7f0
 def _binning(scale):
     "Bin factor for a low-pass of `scale` px: blocks of about a third of it (1 for small scales)."
     return max(1, int(scale // 3))
 
+# %% ../nbs/03a_follow.ipynb #61f6d2d3
 def _bin(img, b):
     "Block means of b x b pixels (the image cut to a multiple of b)."
     if b == 1:
@@ -74,6 +76,7 @@ def _robust_std(M):
     "Standard deviation estimated from the median absolute deviation (robust to the particles themselves)."
     return max(1.4826 * float(np.median(np.abs(M - np.median(M)))), 1e-12)
 
+# %% ../nbs/03a_follow.ipynb #391ab9f3
 def particle_scale(frame, cue, *, scales=None):
     """(scale, snr): the low-pass scale (px) at which particles stand out most by `cue` (peak / robust std)."""
     img = np.asarray(frame, np.float32)
@@ -273,6 +276,7 @@ def pick_particle(det, start):
     r, c = _point(start)
     return int(np.argmin(np.hypot(det.row.values - r, det.col.values - c)))
 
+# %% ../nbs/03a_follow.ipynb #5c6429a7
 def _point(start):
     "(row, col) floats from a pair, or a clear error."
     try:
@@ -309,6 +313,7 @@ def _plausible(drift, radius):
         steps[jump] = 0
     return np.concatenate([drift[:1], drift[:1] + np.cumsum(steps, axis=0)])
 
+# %% ../nbs/03a_follow.ipynb #77280a19
 def _fill_gaps(pos, lost, drift, max_gap):
     "Interpolate runs of at most `max_gap` lost frames between found ones, relative to the stage."
     out, rel = pos.copy(), pos - drift

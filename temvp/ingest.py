@@ -46,7 +46,7 @@ _LENGTH = {"a": 1.0, "å": 1.0, "angstrom": 1.0, "angstroms": 1.0, "pm": 1e-2, "
 _TIME = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3,
          "us": 1e-6, "usec": 1e-6, "ns": 1e-9, "min": 60.0, "h": 3600.0, "hr": 3600.0}
 
-
+# %% ../nbs/01_ingest.ipynb #b4008bdc
 def _norm_unit(units) -> str:
     "Lower-case unit string without brackets/underscores/spaces, micro signs spelled 'u'."
     if units is None: return ""
@@ -55,13 +55,13 @@ def _norm_unit(units) -> str:
     u = u.replace("\u00b5", "u").replace("\u03bc", "u").replace("\\u00b5", "u")
     return u.replace("Å", "a").replace("\u212b", "a").lower()
 
-
+# %% ../nbs/01_ingest.ipynb #a64db0ae
 def _positive(scale):
     try: s = float(scale)
     except (TypeError, ValueError): return None
     return s if math.isfinite(s) and s > 0 else None
 
-
+# %% ../nbs/01_ingest.ipynb #bda62c83
 def length_to_angstrom(scale, units) -> float | None:
     """Convert a pixel spacing `scale` in `units` to Angstrom.
 
@@ -80,7 +80,7 @@ def length_to_angstrom(scale, units) -> float | None:
     s, f = _positive(scale), _LENGTH.get(_norm_unit(units))
     return None if s is None or f is None else s * f
 
-
+# %% ../nbs/01_ingest.ipynb #3deef697
 def time_to_seconds(scale, units) -> float | None:
     """Convert a frame spacing `scale` in `units` (s, ms, us/µs, ns, min, h) to seconds.
 
@@ -113,7 +113,7 @@ def parse_quantity(text, kind):
 # %% ../nbs/01_ingest.ipynb #4f271ac7
 _LUMA = np.array([0.299, 0.587, 0.114])
 
-
+# %% ../nbs/01_ingest.ipynb #7ed7c41f
 def to_gray(frames: np.ndarray) -> np.ndarray:
     """Luminance of colour frames with channels last, in the input dtype.
 
@@ -203,7 +203,7 @@ def _spacing_attrs(px, py, ft=None) -> dict:
         out["pixel_size_y"] = py
     return out
 
-
+# %% ../nbs/01_ingest.ipynb #8d8343ba
 def _tiff_meta(path: Path, tf, shape) -> dict:
     "Pixel size / frame time of an open tifffile.TiffFile, best source first."
     page = tf.pages[0]
@@ -236,7 +236,7 @@ def _tiff_meta(path: Path, tf, shape) -> dict:
         return _spacing_attrs(length_to_angstrom(per_px(xres), "cm"), length_to_angstrom(per_px(yres), "cm"))
     return {}
 
-
+# %% ../nbs/01_ingest.ipynb #4a1b0693
 def _read_tiff(path: Path, *, progress: bool = False):
     import tifffile
 
@@ -289,7 +289,7 @@ def _frame_files(path: Path, family: str | None = None) -> tuple[str, list[Path]
                       stacklevel=3)
     return (family or fams[0]), files
 
-
+# %% ../nbs/01_ingest.ipynb #4b619ee0
 def _read_frame(p: Path) -> np.ndarray:
     if p.suffix.lower() in (".tif", ".tiff"):
         import tifffile
@@ -304,7 +304,7 @@ def _read_frame(p: Path) -> np.ndarray:
                            "folder must be one 2-D (or colour) image")
     return a
 
-
+# %% ../nbs/01_ingest.ipynb #5dceea2a
 def _read_folder(path: Path, *, family: str | None = None, progress: bool = False):
     from tqdm.auto import tqdm
 
@@ -341,7 +341,7 @@ def _image_signals(signals) -> list[int]:
         elif len(shape) == 2 and nav == [False, False]: images.append(i)
     return stacks + images
 
-
+# %% ../nbs/01_ingest.ipynb #bff43e6f
 def _rgb_struct(data):
     "rosettasciio returns RGB(A) images as a structured dtype: make them luminance."
     names = data.dtype.names or ()
@@ -349,7 +349,7 @@ def _rgb_struct(data):
         return to_gray(np.stack([data[c] for c in "RGB"], -1))
     return data
 
-
+# %% ../nbs/01_ingest.ipynb #37797443
 def _from_signals(path: Path, signals) -> tuple[np.ndarray, dict]:
     picks = _image_signals(signals)
     if not picks:
@@ -369,7 +369,7 @@ def _from_signals(path: Path, signals) -> tuple[np.ndarray, dict]:
     meta.update(signal_index=i, n_signals=len(signals), signal_title=str(title) if title else None)
     return data, meta
 
-
+# %% ../nbs/01_ingest.ipynb #d45d9898
 def _emd_flavour(path: Path) -> str:
     import h5py
     with h5py.File(str(path), "r") as f:
@@ -380,7 +380,7 @@ def _emd_flavour(path: Path) -> str:
         if "version_major" in f.attrs: return "emd-berkeley"
         return "emd-velox" if "Data" in f else "emd-berkeley"
 
-
+# %% ../nbs/01_ingest.ipynb #f9b975e4
 def _read_berkeley(path: Path):
     import h5py
 
@@ -412,7 +412,7 @@ def _read_berkeley(path: Path):
     meta.update(signal_index=groups.index(found[0]), n_signals=len(groups), signal_title=found[0].split("/")[-1])
     return data, meta
 
-
+# %% ../nbs/01_ingest.ipynb #79621342
 def _de_frame_time(path: Path):
     "Frame time of a Direct Electron `*_movie.mrc` from the `*_info.txt` beside it, else None."
     if not path.name.endswith("_movie.mrc"): return None
@@ -425,7 +425,7 @@ def _de_frame_time(path: Path):
             return 1.0 / fps if fps else None
     return None
 
-
+# %% ../nbs/01_ingest.ipynb #4319671b
 def _read_rsciio(path: Path, fmt: str):
     if fmt in ("dm3", "dm4"):
         from rsciio.digitalmicrograph import file_reader
@@ -449,7 +449,7 @@ def _read_rsciio(path: Path, fmt: str):
 # %% ../nbs/01_ingest.ipynb #ccdcab10
 _MAT_PIXEL_NAMES = ("pix_sz", "pixel_size", "pixelsize", "pixsize", "px_size", "pixel_sz")
 
-
+# %% ../nbs/01_ingest.ipynb #3a50b465
 def _mat_items(obj, prefix=""):
     "(name, array) of every numeric array in a loadmat result, struct fields included."
     if isinstance(obj, dict):
@@ -463,7 +463,7 @@ def _mat_items(obj, prefix=""):
     elif isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf":
         yield prefix, obj
 
-
+# %% ../nbs/01_ingest.ipynb #304e520d
 def _load_mat(path: Path) -> dict:
     "Variables of a MAT-file as {dotted name: array} (v7.3 HDF5 files through h5py, axes back in MATLAB order)."
     import scipy.io
@@ -513,7 +513,7 @@ _READER_NAME = {"avi": "imageio/pyav", "mp4": "imageio/pyav", "gif": "imageio/py
 _FOLDER_FORMATS = {"tiff-folder": "tiff", "tif-folder": "tiff", "png-folder": "png",
                    "jpg-folder": "jpg", "jpeg-folder": "jpg", "folder": None}
 
-
+# %% ../nbs/01_ingest.ipynb #9c9d6e36
 def _resolve_fmt(path: Path, fmt: str | None) -> str:
     "Format key from `fmt` (a format name or an extension) or from the path's extension."
     if fmt is None:
@@ -531,7 +531,7 @@ def _resolve_fmt(path: Path, fmt: str | None) -> str:
                          f"{'/'.join(FRAME_EXTS)} frames. Convert the file, or pass fmt= if the extension is wrong.")
     return _FORMAT_OF_EXT[ext]
 
-
+# %% ../nbs/01_ingest.ipynb #5dbf8519
 def read_video(path, *, label: str | None = None, fmt: str | None = None, progress: bool = False,
                pixel_size=None, frame_time=None) -> xr.DataArray:
     """Read a TEM video, image stack or single image into the temvp `frames` DataArray.
@@ -606,7 +606,7 @@ def read_video(path, *, label: str | None = None, fmt: str | None = None, progre
     _calibrate(attrs, np.shape(data), pixel_size=pixel_size, frame_time=frame_time)
     return _as_video(data, attrs=attrs)
 
-
+# %% ../nbs/01_ingest.ipynb #29e5a852
 def _calibrate(attrs, shape, *, pixel_size, frame_time):
     "Apply hand calibration to `attrs` (in place), record where each value came from, warn about missing ones."
     for key, value, kind, example in (("pixel_size", pixel_size, "length", "0.16nm"),

@@ -42,7 +42,7 @@ def _frame_chunks(shape):
     t, h, w = shape
     return (int(max(1, min(t, 2**21 // max(1, h * w)))), h, w)
 
-
+# %% ../nbs/05_pipeline.ipynb #277ec880
 def synth_to_store(store, preset="2nm", *, label=None, replace=False, progress=False, **options):
     """Simulate a video (`temvp.synth.simulate`) and add it with its ground truth to the store.
 
@@ -77,7 +77,7 @@ def synth_to_store(store, preset="2nm", *, label=None, replace=False, progress=F
     _write_video(store, label, ds, replace=replace)
     return ds
 
-
+# %% ../nbs/05_pipeline.ipynb #8a0fbe60
 def label_from_name(name):
     """A valid video label made from a file name: characters other than letters, digits, '_', '.', '+' and '-'
     become '_', and a leading one that is not a letter or digit is dropped (e.g. "run 3 (CO).tif" -> "run_3__CO_")."""
@@ -85,7 +85,7 @@ def label_from_name(name):
     label = re.sub(r"[^A-Za-z0-9_.+-]", "_", str(name)).lstrip("_.+-")[:64]
     return label or "video"
 
-
+# %% ../nbs/05_pipeline.ipynb #8ee56c82
 def ingest_to_store(store, path, *, label=None, fmt=None, replace=False, progress=False, pixel_size=None,
                     frame_time=None):
     """Read a video or microscope file (`temvp.ingest.read_video`) and add it to the store.
@@ -132,7 +132,7 @@ def _check_model_side(side):
         raise ValueError(f"the crops would be {side}x{side} px, but the model needs a side that is a multiple of 4 "
                          "and at least 16; choose --window, --field or --out accordingly (e.g. 128).")
 
-
+# %% ../nbs/05_pipeline.ipynb #daf22e71
 def _track(frames, name, side, start, progress):
     "The drift tracker, started at a key frame 0 when there is one; a particle it cannot find asks for one."
     from temvp.track import NoParticleError, track_particle

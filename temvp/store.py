@@ -27,7 +27,7 @@ STAGES = ("videos", "tracks", "crops", "clips", "live", "denoised")  # live: `te
 _LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 _RESERVED = {"zarr.json", "zarr", "c"}  # zarr's own metadata file and names it uses inside a group
 
-
+# %% ../nbs/02_store.ipynb #e9e49bee
 def _check_label(label):
     "Raise a ValueError unless `label` is a safe group name."
     if isinstance(label, str) and label.lower() in _RESERVED:
@@ -40,7 +40,7 @@ def _check_label(label):
         )
     return label
 
-
+# %% ../nbs/02_store.ipynb #5952883c
 def _check_stage(stage):
     if stage not in STAGES:
         raise ValueError(f"stage={stage!r} is not a store stage; use one of {', '.join(STAGES)}.")
@@ -73,7 +73,7 @@ def create_store(path, *, exist_ok=True):
         root.create_group(stage)
     return path
 
-
+# %% ../nbs/02_store.ipynb #e7b5f1d9
 def check_store(path):
     """Return `path` as a Path if it is a temvp store, else raise a clear error.
 
@@ -113,7 +113,7 @@ def labels(store, stage="videos"):
         return []
     return sorted(p.name for p in path.iterdir() if p.is_dir() and (p / "zarr.json").exists())
 
-
+# %% ../nbs/02_store.ipynb #48e3d07d
 def has(store, stage, label):
     "True if the store holds `stage/label`."
     return (Path(store) / _check_stage(stage) / _check_label(label) / "zarr.json").exists()
@@ -130,7 +130,7 @@ def _leftovers(store):
             out.append((p, m.group(1), m.group(2), m.group(3), int(m.group(4))))
     return out
 
-
+# %% ../nbs/02_store.ipynb #836fa24b
 def _alive(pid):
     "Whether a process with this PID runs (on this machine)."
     if pid == os.getpid():
@@ -221,7 +221,7 @@ def _clean_attrs(attrs):
         out[k] = v
     return out
 
-
+# %% ../nbs/02_store.ipynb #37e94480
 def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     """Write `ds` as the group `stage/label` of the store, atomically.
 
@@ -281,12 +281,13 @@ def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-
+# %% ../nbs/02_store.ipynb #a237e452
 MAIN_VAR = {"videos": "frames", "tracks": "track", "crops": "crops", "clips": "start", "denoised": "denoised",
             "live": "order_observed"}
 FIX = {"videos": "add it with `temvp ingest` or `temvp synth`", "tracks": "run `temvp track`",
        "crops": "run `temvp track`", "clips": "run `temvp clips`", "denoised": "run `temvp denoise`"}
 
+# %% ../nbs/02_store.ipynb #9015afea
 def read_stage(store, stage, label):
     """Open the group `stage/label` lazily (dask-backed) as an xr.Dataset."""
     store = check_store(store)
@@ -308,7 +309,7 @@ def read_stage(store, stage, label):
                          f"{FIX.get(stage, 'write that stage again')} for {label!r}.")
     return ds
 
-
+# %% ../nbs/02_store.ipynb #952c8ef2
 def delete_stage(store, stage, label):
     "Remove the group `stage/label` if it exists."
     shutil.rmtree(check_store(store) / _check_stage(stage) / _check_label(label), ignore_errors=True)
@@ -319,7 +320,7 @@ def track_digest(track):
     import hashlib
     return hashlib.sha1(np.ascontiguousarray(np.asarray(track["track"].values, np.float64)).tobytes()).hexdigest()[:16]
 
-
+# %% ../nbs/02_store.ipynb #8481c98e
 def check_pair(store, label):
     "Raise unless the stored track and crops of `label` belong together (where both carry a digest)."
     store = check_store(store)
@@ -336,7 +337,7 @@ def open_store(store):
     """The whole store as a lazy `xr.DataTree` (what `xr.open_datatree(store, engine='zarr')` gives)."""
     return xr.open_datatree(str(check_store(store)), engine="zarr", consolidated=False, chunks={})
 
-
+# %% ../nbs/02_store.ipynb #3610c0e4
 def stack(store, stage="crops", var=None, *, labels_=None):
     """Stack one variable of every video along a new `size` dimension.
 

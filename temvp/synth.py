@@ -27,6 +27,7 @@ LOBATO = {
           "b": (1.3028398788001, 1.15794105258309, 1.00988549338025, 0.943327971433266, 0.0433197611321825)},
 }
 
+# %% ../nbs/00_synth.ipynb #bfec7a2e
 def lobato_fe(element, k2):
     """Electron scattering factor of `element` (Lobato & Van Dyck 2014).
 
@@ -138,6 +139,7 @@ def _orientation():
     return np.array([np.array([1, 1, -2]) / math.sqrt(6), np.array([1, 1, 1]) / math.sqrt(3),
                      np.array([1, -1, 0]) / math.sqrt(2)])
 
+# %% ../nbs/00_synth.ipynb #5071e00b
 def support_columns(width, depth, *, thickness=40.0):
     """Projected atom columns of an O-terminated CeO2(111) support seen along [1-10].
 
@@ -230,6 +232,7 @@ SIGMA_DYN = 0.45      # Angstrom
 ROT_MAX = 8.0         # degrees
 TAU_DYN = 3.0         # frames
 
+# %% ../nbs/00_synth.ipynb #3d2ceeef
 def _ar1(rng, n, shape, rho, sd=1.0):
     "n steps of a stationary AR(1) process with correlation `rho` and standard deviation `sd`."
     out = np.empty((n,) + tuple(shape))
@@ -240,6 +243,7 @@ def _ar1(rng, n, shape, rho, sd=1.0):
         out[t] = x
     return out
 
+# %% ../nbs/00_synth.ipynb #0ded209a
 def _drift(rng, n):
     "Drift in Angstrom (n, 2) as (row-down, col-right), zero at frame 0, within +-DRIFT_MAX."
     ang = rng.uniform(0, 2 * math.pi)
@@ -256,6 +260,7 @@ def _drift(rng, n):
     jit[0] = 0
     return np.clip(out + jit, -DRIFT_MAX, DRIFT_MAX)
 
+# %% ../nbs/00_synth.ipynb #309d5e99
 def _walk(rng, n, start, step, lo, hi, *, axes=(0, 1), min_dist=0.0):
     """Random walks (n, K, 2) in pixels of K particles from `start` (K, 2): Gaussian steps of `step` px on `axes`,
     reflected into [lo, hi] (per axis), and two particles closer than `min_dist` pushed apart along their line."""
@@ -277,6 +282,7 @@ def _walk(rng, n, start, step, lo, hi, *, axes=(0, 1), min_dist=0.0):
         out[t] = pos
     return out
 
+# %% ../nbs/00_synth.ipynb #b7932a21
 def dyn_amplitude(t, onset, *, tau=TAU_DYN):
     """Sigmoid in time scaling the dynamic-structure motion: 0 well before `onset`, 0.5 at it, 1 after.
 
@@ -429,6 +435,7 @@ def _check_args(preset, n_frames, size, dose, optics, onset, seed=0, walk=None):
                          f"-1 for no transition, or None for the preset's default")
     return int(n_frames), int(onset), float(dose), float(walk)
 
+# %% ../nbs/00_synth.ipynb #0863fab5
 def _placement(rng, size, k, diameter, liquid):
     """Start centres (k, 2) px of k particles: one centred (a liquid) or at the default place on the support
     (offset 0), particle 1 of a liquid 1.5 diameters from it, the others at least 2.5 diameters from all."""
@@ -447,6 +454,7 @@ def _placement(rng, size, k, diameter, liquid):
             gap = max(1.2 * diameter, 0.9 * gap)
     return np.array(out)
 
+# %% ../nbs/00_synth.ipynb #6fa5ed13
 def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorrected", onset=None, seed=0,
              walk=None, clean=False, progress=False):
     """Simulate an in-situ HRTEM video of an Au particle on CeO2(111) with ground truth.

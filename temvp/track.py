@@ -31,6 +31,7 @@ def _as_video(frames, name="frames"):
         raise ValueError(f"`{name}` has no frames; pass a video with at least one frame.")
     return frames
 
+# %% ../nbs/03_track.ipynb #a5ce308e
 def _check_window(window, shape):
     "Raise if `window` is not a positive int that fits in frames of `shape` (rows, cols)."
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
@@ -83,7 +84,7 @@ def particle_map(frame, *, method="dark", scale=6.0):
 class NoParticleError(ValueError):
     "Nothing in the frame stands out as a particle (e.g. constant frames): its centre must be given by hand."
 
-
+# %% ../nbs/03_track.ipynb #a705a997
 def locate_particle(frame, *, method="dark", scale=6.0, level=0.3):
     """Find the particle (row, col) in one 2-D frame.
 
@@ -129,6 +130,7 @@ def _freqs(K):
     "Integer frequencies of the kept spectrum block: rows -K..K-1 (FFT order), cols 0..K."
     return np.concatenate([np.arange(K), np.arange(-K, 0)]), np.arange(K + 1)
 
+# %% ../nbs/03_track.ipynb #d9888759
 def _spectra(frames, K, *, chunk=64, progress=False):
     "Low-frequency block (2K, K+1) of each windowed, mean-free frame's rfft2."
     T, H, W = frames.shape
@@ -154,6 +156,7 @@ def _spectra(frames, K, *, chunk=64, progress=False):
         bar.close()
     return out
 
+# %% ../nbs/03_track.ipynb #1aab29be
 def _cross(A, B, K, power=0.5, kmin=2.0):
     "Cross-power spectrum A conj(B), partially whitened, band-limited, hermitian half weighted twice."
     cp = A * np.conj(B)
@@ -164,6 +167,7 @@ def _cross(A, B, K, power=0.5, kmin=2.0):
     w[:, 1:] *= 2
     return cp * w.astype(np.float32)
 
+# %% ../nbs/03_track.ipynb #bad9c4a6
 def _refine(cp, ys, xs, shape, K, half, n=11, levels=3):
     "Refine peaks near (ys, xs) (pixels, one per frame) by evaluating the correlation on finer and finer grids."
     (H, W), (ky, kx) = shape, _freqs(K)
@@ -180,6 +184,7 @@ def _refine(cp, ys, xs, shape, K, half, n=11, levels=3):
         ys, xs = ys + off[iy], xs + off[ix]
     return ys, xs
 
+# %% ../nbs/03_track.ipynb #1bf81ef6
 def _vertex(c, iy, ix, *, wrap=True):
     """Sub-grid offsets (grid units, within +-0.5) of the peaks at (iy, ix) of maps c (T, ny, nx), from parabolas.
     `wrap`: the maps are periodic (correlations by FFT); else a peak on a map's edge is not refined."""
@@ -194,6 +199,7 @@ def _vertex(c, iy, ix, *, wrap=True):
         out.append(np.where(ok, np.clip(0.5 * (m - p) / np.where(ok, den, -1), -0.5, 0.5), 0.0))
     return out
 
+# %% ../nbs/03_track.ipynb #26b7b615
 def _near_peak(c, pred, radius, spacing):
     "Highest point of the coarse correlation map c (n, n) within `radius` px of `pred`, to a fraction of the grid."
     n, (sy, sx) = c.shape[0], spacing
@@ -207,6 +213,7 @@ def _near_peak(c, pred, radius, spacing):
     vy, vx = _vertex(c[None], np.array([iy[a] % n]), np.array([ix[b] % n]))
     return np.array([(iy[a] + vy[0]) * sy, (ix[b] + vx[0]) * sx])
 
+# %% ../nbs/03_track.ipynb #b26abeb5
 def _correlate(cp, K, shape):
     "Coarse correlation maps (T, 2K, 2K) and the pixel offsets of their rows and cols."
     c = sfft.irfft2(cp, s=(2 * K, 2 * K), workers=-1)
@@ -282,6 +289,7 @@ def _clamp(centres, window, shape):
     out = np.clip(centres, lo, hi)
     return out, np.any(out != centres, axis=1)
 
+# %% ../nbs/03_track.ipynb #13247d15
 def _track_ds(centres, clamped, keyframe, time, window, method, extra_coords=None):
     "Assemble the contract's Track dataset."
     ds = xr.Dataset({"track": (("time", "axis"), np.asarray(centres, float)),
@@ -293,6 +301,7 @@ def _track_ds(centres, clamped, keyframe, time, window, method, extra_coords=Non
     ds.attrs.update(window=int(window), method=str(method))
     return ds
 
+# %% ../nbs/03_track.ipynb #e705e878
 def aligned_mean(frames, drift, *, n=None):
     """Mean of the first `n` frames, each shifted back by its drift (so in the reference's coordinates).
 
