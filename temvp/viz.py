@@ -28,7 +28,7 @@ COLOURS = {"model": "#1b4965", "persistence": "#ff9f1c", "input_mean": "#8d99ae"
 DASH = {"test": "solid", "train": "dashed", "both": "dotted"}
 PALETTE = ("#1b4965", "#e76f51", "#2a9d8f", "#ff9f1c", "#6a4c93", "#8d99ae")
 
-
+# %% ../nbs/14_viz.ipynb #33f731db
 def higher_is_better(metric):
     "True for SSIM and PSNR, False for MSE and MAE."
     _check_metric(metric)
@@ -39,7 +39,7 @@ def _check_metric(metric):
     if metric not in METRIC_NAMES:
         raise ValueError(f"metric={metric!r} must be one of {list(METRIC_NAMES)}.")
 
-
+# %% ../nbs/14_viz.ipynb #421f0006
 def _cube(cube):
     "The cube as a Dataset (a path is opened), and its folder (for the saved predictions) or None."
     if isinstance(cube, (str, Path)):
@@ -61,7 +61,7 @@ def _run(cube, size, n_f, n_s):
     run = cube.sel(size=key[0], n_f=key[1], n_s=key[2]).isel(lead=slice(0, key[1]))  # the cube pads to its longest N_f
     return run.isel(input=slice(0, key[1])) if "input" in run.dims else run
 
-
+# %% ../nbs/14_viz.ipynb #db040782
 def _epoch(run, epoch):
     "An evaluated epoch of one run: 'final' or an int that must have been evaluated."
     if epoch == "final":
@@ -110,7 +110,7 @@ def _points(el, color, *, size=6):
     _mpl()
     return el.opts(color=color, size=size, backend="bokeh").opts(color=color, s=size ** 2, backend="matplotlib")
 
-
+# %% ../nbs/14_viz.ipynb #f1f7e5eb
 def _panel(obj, *, title, width, height, legend="right", grid=True, xlabel=None, ylabel=None, yaxis="left", ylim=None,
            **bokeh):
     "Title, size, legend (None: none), grid, axis labels of a plot (an Element or Overlay) in both backends."
@@ -326,7 +326,7 @@ def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
     return {"inputs": inputs, "targets": targets, "raw": raw, "matched": matched, "i_idx": i_idx, "t_idx": t_idx,
             "epoch": eps}
 
-
+# %% ../nbs/14_viz.ipynb #7bc6d3f7
 def _tile(a, title, frame_size):
     _mpl()
     return hv.Image(np.asarray(a, np.float32), bounds=(0, 0, a.shape[1], a.shape[0])).opts(  # row 0 drawn at the top
@@ -406,7 +406,7 @@ def _true_onset(cube, size):
             return None
     return None
 
-
+# %% ../nbs/14_viz.ipynb #e255c9ee
 def order_curves(cube, *, size, n_f, n_s, clip, split="test", epoch="final", variant="matched"):
     """The order measure along one clip: inputs and targets, the prediction, and the detected onsets.
 
@@ -523,7 +523,7 @@ def crop_figure(store, *, label, frame=0, max_size=240):
          "Points": dict(color="#00d1b2", marker="+", s=120),
          "Layout": dict(sublabel_format="", fig_inches=(9, 4.2))}, backend="matplotlib")
 
-
+# %% ../nbs/14_viz.ipynb #952c02e5
 def clip_count_figure(store):
     """Clips per strategy for every video of the store (Figure S2): a bar chart over N_f, N_s per video."""
     from temvp.clips import read_clips
@@ -544,7 +544,7 @@ def clip_count_figure(store):
         for v in df.video.unique()]
     return hv.Layout(bars).cols(1).opts(sublabel_format="", backend="matplotlib")
 
-
+# %% ../nbs/14_viz.ipynb #8dbb53fa
 def strategy_figure(*, n_f=4, n_s=2, start=0, n_frames=None):
     """A sketch of one clip of strategy (N_f, N_s): which frames are inputs and which are targets (Figure 2)."""
     from temvp.clips import clip_frames, clip_span
@@ -620,7 +620,7 @@ def _pick_clip(run, onset):
         return int(ok[np.argmin(gap)])
     return 0
 
-
+# %% ../nbs/14_viz.ipynb #55dbf61c
 def figures(store, cube, out, *, formats=("png", "html"), progress=True):
     """Draw and save every figure of the study (and the new ones) for a sweep's metric cube.
 
