@@ -33,9 +33,9 @@ from .train import (TrainConfig, forecast_frames, load_checkpoint, load_model, r
 log = logging.getLogger(__name__)
 
 # %% ../nbs/12_evaluate.ipynb #382bb1b7
-VARIANTS = ("raw", "matched")
+VARIANTS = ("raw", "matched", "denoised")  # raw or histogram-matched forecasts, or raw against denoised targets
 BASELINES = ("persistence", "input_mean")
-CUBE_VERSION = 1
+CUBE_VERSION = 2  # 2: the "denoised" variant
 
 
 def run_checkpoints(run_dir):
@@ -76,8 +76,8 @@ def _pick_epochs(kept, epochs, run_dir):
     return {e: kept[e] for e in sorted(set(want))}
 
 # %% ../nbs/12_evaluate.ipynb #f78832dd
-def score(pred, target, *, where="prediction"):
-    """Per-frame metrics of raw and histogram-matched predictions.
+def score(pred, target, *, where="prediction", clean=None):
+    """Per-frame metrics of raw and histogram-matched predictions, and of raw ones against denoised targets.
 
     Parameters
     ----------
@@ -85,11 +85,14 @@ def score(pred, target, *, where="prediction"):
         Predicted and target frames, the same shape.
     where : str
         What is scored, for error messages (e.g. "run X, epoch 5, test split").
+    clean : array (clip, lead, rows, cols), optional
+        The targets denoised (`temvp.denoise`): the third variant scores the raw predictions against them (NaN
+        without).
 
     Returns
     -------
     metrics : np.ndarray (clip, lead, metric, variant)
-        `METRICS` for the variants `VARIANTS` ("raw", "matched").
+        `METRICS` for the variants `VARIANTS` ("raw", "matched", "denoised").
     matched : np.ndarray (clip, lead, rows, cols)
         The histogram-matched predictions.
 
@@ -100,12 +103,14 @@ def score(pred, target, *, where="prediction"):
     """
     try:
         matched = match_histograms(pred, target)
-        out = np.stack([frame_metrics(pred, target), frame_metrics(matched, target)], axis=-1)
+        den = (frame_metrics(pred, clean) if clean is not None
+               else np.full(pred.shape[:-2] + (len(METRICS),), np.nan, np.float32))
+        out = np.stack([frame_metrics(pred, target), frame_metrics(matched, target), den], axis=-1)
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None
     return out, matched
 
-
+# %% ../nbs/12_evaluate.ipynb #bfa7dcb6
 def baselines_of(inputs, n_out, *, names=BASELINES):
     """Baseline forecasts of `n_out` frames from input frames (clip, N_f, rows, cols): (baseline, clip, lead, rows, cols)."""
     make = {"persistence": lambda x: x[:, -1:], "input_mean": lambda x: x.mean(axis=1, keepdims=True)}
@@ -202,6 +207,20 @@ def _check_untrained(run_dir, test_starts):
                          f"clip table now calls test clips (starts {seen[:8].tolist()}): the table was rebuilt after "
                          "training. Restore it (temvp clips with the run's seed and test fraction) or train again.")
 
+# %% ../nbs/12_evaluate.ipynb #ffe99f18
+def _denoised_targets(store, label):
+    "The video's denoised crops (time, y, x) float32 when stored and made from its current crops, else None."
+    if not has(store, "denoised", label):
+        return None
+    den, crops = read_stage(store, "denoised", label), read_stage(store, "crops", label)
+    a, b = den.attrs.get("track_sha1"), crops.attrs.get("track_sha1")
+    if den["denoised"].shape != crops["crops"].shape or (a is not None and b is not None and a != b):
+        warnings.warn(f"video {label!r}: its denoised crops were made from other crops (the video was tracked again); "
+                      f"the 'denoised' variant is left empty. Run `temvp denoise {store} --label {label}` again.",
+                      UserWarning, stacklevel=3)
+        return None
+    return den["denoised"].values.astype(np.float32)
+
 # %% ../nbs/12_evaluate.ipynb #8c90e981
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
                  save_predictions=True, order="auto", clips=None, max_clips=None, device="auto", batch_size=16,
@@ -270,6 +289,7 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     # a run trained on denoised inputs forecasts from them; its baselines keep the raw crops (same targets)
     model_video = (read_stage(store, "denoised", cfg.label)["denoised"].values.astype(np.float32)
                    if getattr(cfg, "inputs", "crops") == "denoised" else video)
+    clean_video = _denoised_targets(store, cfg.label)  # the "denoised" variant's targets, where there are some
     if order == "auto":
         order = _order_resolves(video, pixel_size=_pixel_size(store, cfg.label))
     pixel_size = _pixel_size(store, cfg.label) if order else None
@@ -287,7 +307,8 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
             is_val[split_validation(ds.starts, fraction=cfg.val_fraction, seed=cfg.seed, kind=cfg.kind,
                                     span=clip_span(n_f, n_s))[1]] = True
         per[split] = {"starts": starts, "inputs": video[i_idx], "targets": video[t_idx], "t_idx": t_idx,
-                      "i_idx": i_idx, "is_val": is_val[pos], "model_inputs": model_video[i_idx]}
+                      "i_idx": i_idx, "is_val": is_val[pos], "model_inputs": model_video[i_idx],
+                      "clean": None if clean_video is None else clean_video[t_idx]}
     n_max = max(1, max(len(p["starts"]) for p in per.values()))
     E, S, L, M, V, B = len(chosen), len(splits), n_f, len(METRICS), len(VARIANTS), len(baselines)
     met = np.full((E, S, n_max, L, M, V), np.nan, np.float32)
@@ -309,7 +330,8 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
         if order:
             o_tgt[s, :n], o_in[s, :n] = video_order[p["t_idx"]], video_order[p["i_idx"]]
         for b, bf in enumerate(baselines_of(p["inputs"], L, names=baselines)):
-            base[s, :n, ..., b] = score(bf, p["targets"], where=f"run {name}, baseline {baselines[b]}, {split} split")[0]
+            base[s, :n, ..., b] = score(bf, p["targets"], where=f"run {name}, baseline {baselines[b]}, {split} split",
+                                        clean=p["clean"])[0]
         for e, (ep, ck) in enumerate(chosen.items()):
             keep = split == "test" and save_predictions and (save_predictions != "last" or e == E - 1)
             kept_pred = []
@@ -318,10 +340,12 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
                 sl = slice(c, min(n, c + chunk))
                 x = torch.from_numpy(np.ascontiguousarray(p["model_inputs"][sl], np.float32))[:, :, None]
                 pred = forecast_frames(model, x, n_out=n_f, batch_size=batch_size, device=dev)
-                m, matched = score(pred, p["targets"][sl], where=f"run {name}, epoch {ep}, {split} split")
+                m, matched = score(pred, p["targets"][sl], where=f"run {name}, epoch {ep}, {split} split",
+                                   clean=None if p["clean"] is None else p["clean"][sl])
                 met[e, s, sl] = m
                 if order:
                     o_pred[e, s, sl, :, 0], o_pred[e, s, sl, :, 1] = _order(pred, pixel_size), _order(matched, pixel_size)
+                    o_pred[e, s, sl, :, 2] = o_pred[e, s, sl, :, 0]  # the denoised variant scores the raw forecast
                 if keep:
                     kept_pred.append(pred.astype(np.float16))
             if keep:
@@ -829,15 +853,16 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
         A metric cube (`evaluate`) or one run's (`evaluate_run`).
     strategy : "best" or (int, int)
         Which strategy per video: the best test SSIM at its final epoch, or a given (n_f, n_s).
-    variant : {"matched", "raw"}
-        Histogram-matched (the study's) or raw predictions.
+    variant : {"matched", "raw", "denoised"}
+        Histogram-matched (the study's) or raw predictions against the targets, or raw predictions against the
+        denoised targets (videos without denoised crops are then left out).
     split : {"test", "train", "both"}
 
     Returns
     -------
     pandas.DataFrame
         Rows MAE, MSE, SSIM, then the same for each baseline and the noise ceiling (where the cube has one), then
-        N_f, N_s, epoch, clips; one column per video.
+        N_f, N_s, epoch, clips; one column per video. ``.attrs`` holds the `variant`, `split` and `strategy`.
     """
     cube = _as_sweep(cube)
     av = averages(cube)
@@ -877,7 +902,9 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
         row.update({"N_f": n_f, "N_s": n_s, "epoch": int(cube.final_epoch.sel(size=label, n_f=n_f, n_s=n_s)),
                     "clips": n})
         cols[str(label)] = row
-    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
+    out = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
+    out.attrs.update(variant=variant, split=split, strategy=strategy)
+    return out
 
 
 def summary(cube, *, show=True):
@@ -899,6 +926,11 @@ def summary(cube, *, show=True):
         if noisy:
             lines.append(f"WARNING: in {', '.join(noisy)} consecutive target crops have SSIM below {NOISY_SSIM} (row "
                          "'SSIM frame-to-frame'): SSIM there measures noise; compare the raw MSE.")
+    if bool(np.isfinite(cube.metrics.sel(variant="denoised")).any()):
+        lines += [f"Table 1 ({sp} split, raw predictions against denoised targets, best strategy per video, final epoch; "
+                  "videos with denoised crops):",
+                  table1(cube, split=sp, variant="denoised").map(
+                      lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)).to_string()]
     av = averages(cube)
     m = at_final_epoch(av.model_mean, cube).sel(variant="matched", split=sp)
     b = av.baseline_mean.sel(variant="matched", split=sp, baseline="persistence")
