@@ -305,7 +305,7 @@ def dyn_amplitude(t, onset, *, tau=TAU_DYN):
         return np.zeros_like(t)
     return 0.5 * (1 + np.tanh((t - onset) / (2 * tau)))   # = 1 / (1 + exp(-(t - onset) / tau))
 
-# %% ../nbs/00_synth.ipynb #98e99391
+# %% ../nbs/00_synth.ipynb #6e77d68d
 PAD = (160, 96)     # pixels of padding above (vacuum) and below (support) the field of view
 DETECTOR_BLUR = 0.7 # pixels, Gaussian sigma
 FLICKER = 0.02      # relative beam-current fluctuation
@@ -313,6 +313,7 @@ READ_NOISE = 0.5    # electrons per pixel
 LIQUID = dict(grain=2.0, static=0.2, moving=0.15, rho=0.6, thickness=0.4, scale=60.0,  # phases in rad, lengths px
               au_absorption=0.3)  # extra absorption of the Au phase: mass-thickness (aperture) contrast at low magnification
 
+# %% ../nbs/00_synth.ipynb #f0a5223d
 class _Imager:
     "Phase-object + CTF imaging of a support (or a liquid) and moving Au particles on a `size` x `size` frame."
     def __init__(self, size, optics, *, pixel_size=PIXEL_SIZE, pad=PAD, workers=None, support="ceo2", rng=None):
@@ -344,60 +345,75 @@ class _Imager:
                          sup["x"][sup["element"] == el] / ps,
                          sup["weight"][sup["element"] == el]) for el in ("Ce", "O")}
 
-    def _field(self, rng, sigma):
-        "Rfft of a band-limited Gaussian random field of unit std and correlation length `sigma` px."
-        f = sfft.rfft2(ndimage.gaussian_filter(rng.standard_normal((self.ny, self.nx)), sigma, mode="wrap"))
-        f *= self.band
-        return (f / max(float(np.std(sfft.irfft2(f, s=(self.ny, self.nx)))), 1e-12)).astype(np.complex64)
+# %% ../nbs/00_synth.ipynb #f3a7b599
+def _field(self, rng, sigma):
+    "Rfft of a band-limited Gaussian random field of unit std and correlation length `sigma` px."
+    f = sfft.rfft2(ndimage.gaussian_filter(rng.standard_normal((self.ny, self.nx)), sigma, mode="wrap"))
+    f *= self.band
+    return (f / max(float(np.std(sfft.irfft2(f, s=(self.ny, self.nx)))), 1e-12)).astype(np.complex64)
 
-    def _liquid(self, rng):
-        """A thick amorphous film and liquid instead of a support: a static granular phase plus a slow thickness
-        variation (both drift with the stage), and a granular part that changes from frame to frame (`bg_step`)."""
-        L = LIQUID
-        self.bg = L["static"] * self._field(rng, L["grain"]) + L["thickness"] * self._field(rng, L["scale"])
-        self.bg_rng, self.bg_moving = rng, self._field(rng, L["grain"])
-        self.kpy = sfft.fftfreq(self.ny)[:, None]
-        self.kpx = sfft.rfftfreq(self.nx)[None]
+_Imager._field = _field
 
-    def bg_step(self):
-        "Advance the liquid's moving granular phase by one frame (AR(1), correlation LIQUID['rho'])."
-        r = LIQUID["rho"]
-        self.bg_moving = r * self.bg_moving + math.sqrt(1 - r * r) * self._field(self.bg_rng, LIQUID["grain"])
+# %% ../nbs/00_synth.ipynb #d75ec045
+def _liquid(self, rng):
+    """A thick amorphous film and liquid instead of a support: a static granular phase plus a slow thickness
+    variation (both drift with the stage), and a granular part that changes from frame to frame (`bg_step`)."""
+    L = LIQUID
+    self.bg = L["static"] * self._field(rng, L["grain"]) + L["thickness"] * self._field(rng, L["scale"])
+    self.bg_rng, self.bg_moving = rng, self._field(rng, L["grain"])
+    self.kpy = sfft.fftfreq(self.ny)[:, None]
+    self.kpx = sfft.rfftfreq(self.nx)[None]
 
-    def _deposit(self, rows, cols, w):
-        "Bilinear deposit of weights `w` at (rows, cols) on the padded grid (periodic in x, clipped in y)."
-        r0, c0 = np.floor(rows), np.floor(cols)
-        fr, fc = rows - r0, cols - c0
-        r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
-        idx, wt = [], []
-        for dr, wr in ((0, 1 - fr), (1, fr)):
-            for dc, wc in ((0, 1 - fc), (1, fc)):
-                rr = r0 + dr
-                ok = (rr >= 0) & (rr < self.ny)
-                idx.append((rr * self.nx + (c0 + dc) % self.nx)[ok]); wt.append((w * wr * wc)[ok])
-        g = np.bincount(np.concatenate(idx), np.concatenate(wt), minlength=self.ny * self.nx)
-        return g.reshape(self.ny, self.nx).astype(np.float32)
+_Imager._liquid = _liquid
 
-    def intensity(self, au_rows, au_cols, drift):
-        """Noise-free image (size, size) float32 of the support (or liquid) shifted by `drift` (row, col) px plus
-        the Au atoms at (`au_rows`, `au_cols`) in frame pixels (drift already included)."""
-        p, w = self.pad[0], self.workers
-        vk = self.kern["Au"] * sfft.rfft2(self._deposit(au_rows + p, au_cols, np.ones(len(au_rows))), workers=w)
-        for el, (r, c, wt) in self.sup.items():
-            vk += self.kern[el] * sfft.rfft2(self._deposit(r + drift[0], c + drift[1], wt), workers=w)
-        mu = 0.0
-        if self.bg is not None:
-            mu = LIQUID["au_absorption"] * sfft.irfft2(vk, s=(self.ny, self.nx), workers=w)   # the Au alone
-            shift = np.exp(-2j * np.pi * (self.kpy * drift[0] + self.kpx * drift[1])).astype(np.complex64)
-            vk += self.bg * shift + LIQUID["moving"] * self.bg_moving
-        phi = sfft.irfft2(vk, s=(self.ny, self.nx), workers=w)
-        amp = np.exp(-ABSORPTION * phi - mu)
-        psi = np.empty(phi.shape, np.complex64)
-        psi.real, psi.imag = amp * np.cos(phi), amp * np.sin(phi)
-        img = sfft.ifft2(sfft.fft2(psi, workers=w, overwrite_x=True) * self.H, workers=w, overwrite_x=True)
-        img = img[p:p + self.size]
-        inten = img.real**2 + img.imag**2
-        return ndimage.gaussian_filter(inten, DETECTOR_BLUR, mode=("nearest", "wrap"))
+# %% ../nbs/00_synth.ipynb #e3cbf671
+def _bg_step(self):
+    "Advance the liquid's moving granular phase by one frame (AR(1), correlation LIQUID['rho'])."
+    r = LIQUID["rho"]
+    self.bg_moving = r * self.bg_moving + math.sqrt(1 - r * r) * self._field(self.bg_rng, LIQUID["grain"])
+
+_Imager.bg_step = _bg_step
+
+# %% ../nbs/00_synth.ipynb #5a500711
+def _deposit(self, rows, cols, w):
+    "Bilinear deposit of weights `w` at (rows, cols) on the padded grid (periodic in x, clipped in y)."
+    r0, c0 = np.floor(rows), np.floor(cols)
+    fr, fc = rows - r0, cols - c0
+    r0, c0 = r0.astype(np.int64), c0.astype(np.int64)
+    idx, wt = [], []
+    for dr, wr in ((0, 1 - fr), (1, fr)):
+        for dc, wc in ((0, 1 - fc), (1, fc)):
+            rr = r0 + dr
+            ok = (rr >= 0) & (rr < self.ny)
+            idx.append((rr * self.nx + (c0 + dc) % self.nx)[ok]); wt.append((w * wr * wc)[ok])
+    g = np.bincount(np.concatenate(idx), np.concatenate(wt), minlength=self.ny * self.nx)
+    return g.reshape(self.ny, self.nx).astype(np.float32)
+
+_Imager._deposit = _deposit
+
+# %% ../nbs/00_synth.ipynb #ec5f4614
+def _intensity(self, au_rows, au_cols, drift):
+    """Noise-free image (size, size) float32 of the support (or liquid) shifted by `drift` (row, col) px plus
+    the Au atoms at (`au_rows`, `au_cols`) in frame pixels (drift already included)."""
+    p, w = self.pad[0], self.workers
+    vk = self.kern["Au"] * sfft.rfft2(self._deposit(au_rows + p, au_cols, np.ones(len(au_rows))), workers=w)
+    for el, (r, c, wt) in self.sup.items():
+        vk += self.kern[el] * sfft.rfft2(self._deposit(r + drift[0], c + drift[1], wt), workers=w)
+    mu = 0.0
+    if self.bg is not None:
+        mu = LIQUID["au_absorption"] * sfft.irfft2(vk, s=(self.ny, self.nx), workers=w)   # the Au alone
+        shift = np.exp(-2j * np.pi * (self.kpy * drift[0] + self.kpx * drift[1])).astype(np.complex64)
+        vk += self.bg * shift + LIQUID["moving"] * self.bg_moving
+    phi = sfft.irfft2(vk, s=(self.ny, self.nx), workers=w)
+    amp = np.exp(-ABSORPTION * phi - mu)
+    psi = np.empty(phi.shape, np.complex64)
+    psi.real, psi.imag = amp * np.cos(phi), amp * np.sin(phi)
+    img = sfft.ifft2(sfft.fft2(psi, workers=w, overwrite_x=True) * self.H, workers=w, overwrite_x=True)
+    img = img[p:p + self.size]
+    inten = img.real**2 + img.imag**2
+    return ndimage.gaussian_filter(inten, DETECTOR_BLUR, mode=("nearest", "wrap"))
+
+_Imager.intensity = _intensity
 
 # %% ../nbs/00_synth.ipynb #8339837a
 N_SCALE_FRAMES = 10            # frames used to fix the uint8 scale
@@ -454,124 +470,113 @@ def _placement(rng, size, k, diameter, liquid):
             gap = max(1.2 * diameter, 0.9 * gap)
     return np.array(out)
 
-# %% ../nbs/00_synth.ipynb #6fa5ed13
-def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorrected", onset=None, seed=0,
-             walk=None, clean=False, progress=False):
-    """Simulate an in-situ HRTEM video of an Au particle on CeO2(111) with ground truth.
+# %% ../nbs/00_synth.ipynb #c9968b31
+_STREAMS = ("drift", "rot", "th", "dyn", "noise", "walk", "liq")   # spawn order: never reorder, only append
 
-    Parameters
-    ----------
-    preset : str
-        "4nm" (~1750-atom Wulff particle, stays ordered), "2nm" (~220 atoms, becomes a dynamic structure) or
-        "SL" (single-layer raft of 37 atoms, becomes a dynamic structure); see `PRESETS`.
-    n_frames : int or None
-        Number of frames; None for the preset's (551, 549, 158).
-    size : int
-        Frame side in pixels (>= 64) at `PIXEL_SIZE` = 0.1656 A/px; 480 gives the study's 79.5 A field of view.
-    dose : float or None
-        Electrons per square Angstrom per frame (None: the preset's, 400 for "liquid", else 7000). The default 7000 puts the noise ceiling (SSIM of the
-        noise-free against the noisy 128x128 crop) at about 0.80 and the shot-noise fraction at about 0.10,
-        as SYNTH.md asks; 5000 gives 0.75 and 0.14 (benchmarks/bench_synth.py prints the table).
-    optics : str
-        "uncorrected" (Cs 1.2 mm, Scherzer defocus) or "corrected" (Cs -13 um); see `OPTICS`.
-    onset : int or None
-        Frame at which the dynamic structure starts; None for the preset's default (scaled to `n_frames`),
-        -1 for none. Allowed for every preset, 4nm included.
-    walk : float or None
-        Standard deviation (pixels per frame and axis) of the particles' own random walk relative to the support:
-        along the surface on the support, in both directions in the liquid (None: the preset's, 1.2 for "liquid",
-        else 0: the particle only drifts with the stage).
-    seed : int
-        Non-negative seed of all random processes: the same (preset, seed) gives the same video bit for bit
-        (the preset is mixed into the seed, so the three presets drift differently for the same seed).
-    clean : bool
-        Also return the noise-free intensity as `clean` (time, y, x) float32 on the frames' uint8 scale.
-    progress : bool
-        Show a tqdm progress bar.
-
-    Returns
-    -------
-    xarray.Dataset
-        `frames` (time, y, x) uint8; `true_centre` (of particle 0) and `true_drift` (time, axis) float64 in pixels
-        (row, col) with `axis` = ["row", "col"]; with several particles also `true_centres` (time, particle, axis); `phase` (time) int8 (1 from the onset on); coordinates `time` and `seconds`;
-        attrs `label`, `source`, `format`, `pixel_size`, `frame_time`, `preset`, `dose`, `optics`, `seed`, `onset`,
-        `walk`, `diameter` (the particle's projected width, pixels).
-
-    Raises
-    ------
-    ValueError
-        For an unknown preset or optics, or a non-positive dose, n_frames, size or an onset outside the video.
-    """
-    from scipy.spatial.transform import Rotation
-    from tqdm.auto import tqdm
-    n, onset, dose, walk = _check_args(preset, n_frames, size, dose, optics, onset, seed, walk)
-    p = PRESETS[preset]
-    ps, liquid, k = p.get("pixel_size", PIXEL_SIZE), p.get("support") == "liquid", p.get("particles", 1)
+def _rngs(preset, seed):
+    "One generator per random process of a video (see `_STREAMS`), spawned from (seed, preset index)."
     ss = np.random.SeedSequence([int(seed), list(PRESETS).index(preset)])   # presets drift differently
-    rng_drift, rng_rot, rng_th, rng_dyn, rng_noise, rng_walk, rng_liq = (np.random.default_rng(s) for s in ss.spawn(7))
-    drift = _drift(rng_drift, n) / ps                                    # (n, 2) pixels (row, col)
-    flicker = 1 + FLICKER * _ar1(rng_drift, n, (), 0.9)
-    wob = _ar1(rng_rot, n, (3,), 0.95, 0.6)
+    return dict(zip(_STREAMS, (np.random.default_rng(s) for s in ss.spawn(len(_STREAMS)))))
+
+# %% ../nbs/00_synth.ipynb #c529e8d1
+def _motion(rng, n, onset, ps):
+    """Per-frame processes of the stage and the beam: `drift` (n, 2) px, `flicker` (n,), the dynamic structure's
+    rotation `wob` (n, 3) with |wob| <= 1 and its amplitude `amp` (n,)."""
+    drift = _drift(rng["drift"], n) / ps                                 # (n, 2) pixels (row, col)
+    flicker = 1 + FLICKER * _ar1(rng["drift"], n, (), 0.9)
+    wob = _ar1(rng["rot"], n, (3,), 0.95, 0.6)
     wob /= np.maximum(1.0, np.linalg.norm(wob, axis=1, keepdims=True))   # |rotation| <= ROT_MAX
-    amp = dyn_amplitude(np.arange(n), onset)
-    im = _Imager(size, optics, pixel_size=ps, support="liquid" if liquid else "ceo2", rng=rng_liq)
+    return dict(drift=drift, flicker=flicker, wob=wob, amp=dyn_amplitude(np.arange(n), onset))
+
+# %% ../nbs/00_synth.ipynb #15c2005d
+def _scene(rng, preset, im, n, *, size, ps, k, walk, liquid):
+    """The particles of a video: `ref` atoms (Angstrom, centred across the frame), their centre of mass `com`,
+    the projected `diameter` (px), per-frame offsets `off` (n, k, 2) px of the k particles and their `turn`s."""
+    from scipy.spatial.transform import Rotation
     ref = particle_atoms(preset)
     diameter = float(np.ptp(ref[:, 0])) / ps
     ref[:, 0] += size * ps / 2                                           # particle centred across the frame
     com = ref.mean(0)
     home = np.array([im.surface_row - com[1] / ps, size / 2])           # where particle 0 sits with no offset
-    start = _placement(rng_walk, size, k, diameter, liquid)
+    start = _placement(rng, size, k, diameter, liquid)
     if liquid:
         start = start - home
     lo, hi = np.full(2, diameter) - home, size - diameter - home
-    off = _walk(rng_walk, n, start, walk, lo, hi, axes=(0, 1) if liquid else (1,), min_dist=1.2 * diameter) \
+    off = _walk(rng, n, start, walk, lo, hi, axes=(0, 1) if liquid else (1,), min_dist=1.2 * diameter) \
         if walk > 0 or k > 1 else np.zeros((n, 1, 2))
-    turn = [np.eye(3)] + [Rotation.from_rotvec([0, 0, a]).as_matrix() for a in rng_walk.uniform(0, 2 * math.pi, k - 1)]
-    th = rng_th.standard_normal(ref.shape) * SIGMA_THERMAL
-    dyn = rng_dyn.standard_normal(ref.shape)
+    turn = [np.eye(3)] + [Rotation.from_rotvec([0, 0, a]).as_matrix() for a in rng.uniform(0, 2 * math.pi, k - 1)]
+    return dict(ref=ref, com=com, diameter=diameter, off=off, turn=turn)
+
+# %% ../nbs/00_synth.ipynb #8eff0fd7
+def _frame_atoms(scene, motion, t, th, dyn, im, ps):
+    "Pixel rows and cols of all Au atoms in frame `t`, and the centre (row, col) of each particle (k, 2)."
+    from scipy.spatial.transform import Rotation
+    ref, com, turn, off, drift = scene["ref"], scene["com"], scene["turn"], scene["off"], motion["drift"]
+    amp = motion["amp"][t]
+    pos = ref - com
+    if amp > 1e-6:
+        rot = Rotation.from_rotvec(math.radians(ROT_MAX) * amp * motion["wob"][t]).as_matrix()
+        pos = pos @ rot.T + SIGMA_DYN * amp * dyn
+    rows, cols, centre = [], [], np.empty((len(turn), 2))
+    for j in range(len(turn)):
+        pj = (pos if j == 0 else pos @ turn[j].T) + com + th
+        rows.append(im.surface_row - pj[:, 1] / ps + drift[t, 0] + off[t, j, 0])
+        cols.append(pj[:, 0] / ps + drift[t, 1] + off[t, j, 1])
+        centre[j] = rows[-1].mean(), cols[-1].mean()
+    return np.concatenate(rows), np.concatenate(cols), centre
+
+# %% ../nbs/00_synth.ipynb #b260778d
+class _Scale:
+    "Writes noisy frames as uint8 (and `clean` on the same scale) once the first frames have fixed the scale."
+    def __init__(self, frames, clean):
+        self.frames, self.clean, self.first, self.lo, self.hi = frames, clean, [], None, None
+
+    def put(self, t, noisy, expect):
+        "Frame `t`: its noisy intensity and its expectation, both in units of the vacuum intensity."
+        if t < N_SCALE_FRAMES:
+            self.first.append((noisy, expect))
+            if t == min(len(self.frames), N_SCALE_FRAMES) - 1:
+                self.lo, self.hi = np.percentile(np.stack([f[0] for f in self.first]), SCALE_PERCENTILES)
+                for i, (a, b) in enumerate(self.first):
+                    self._write(i, a, b)
+                self.first = None
+            return
+        self._write(t, noisy, expect)
+
+    def _write(self, t, noisy, expect):
+        lo, hi = self.lo, self.hi
+        self.frames[t] = np.clip(np.rint((noisy - lo) * (255 / (hi - lo))), 0, 255).astype(np.uint8)
+        if self.clean is not None:
+            self.clean[t] = (expect - lo) * (255 / (hi - lo))
+
+# %% ../nbs/00_synth.ipynb #45baf24c
+def _render(im, rng, scene, motion, *, dose, clean, progress, desc):
+    "Frames (n, size, size) uint8, `clean` float32 or None, and particle centres (n, k, 2) px of a whole video."
+    from tqdm.auto import tqdm
+    n, size, ps, ref = len(motion["drift"]), im.size, im.ps, scene["ref"]
+    th = rng["th"].standard_normal(ref.shape) * SIGMA_THERMAL
+    dyn = rng["dyn"].standard_normal(ref.shape)
     dose_px = float(dose) * ps**2
     frames = np.empty((n, size, size), np.uint8)
     cl = np.empty((n, size, size), np.float32) if clean else None
-    centre = np.empty((n, k, 2))
-    first = []
-    lo = hi = None
-
-    def to_uint8(x):
-        return np.clip(np.rint((x - lo) * (255 / (hi - lo))), 0, 255).astype(np.uint8)
-
-    for t in tqdm(range(n), disable=not progress, desc=f"simulate {preset}"):
+    centre = np.empty((n, len(scene["turn"]), 2))
+    scale = _Scale(frames, cl)
+    for t in tqdm(range(n), disable=not progress, desc=desc):
         if t:
-            th = 0.7 * th + math.sqrt(1 - 0.49) * SIGMA_THERMAL * rng_th.standard_normal(ref.shape)
-            dyn = 0.9 * dyn + math.sqrt(1 - 0.81) * rng_dyn.standard_normal(ref.shape)
-        pos = ref - com
-        if amp[t] > 1e-6:
-            rot = Rotation.from_rotvec(math.radians(ROT_MAX) * amp[t] * wob[t]).as_matrix()
-            pos = pos @ rot.T + SIGMA_DYN * amp[t] * dyn
-        rows, cols = [], []
-        for j in range(k):
-            pj = (pos if j == 0 else pos @ turn[j].T) + com + th
-            rows.append(im.surface_row - pj[:, 1] / ps + drift[t, 0] + off[t, j, 0])
-            cols.append(pj[:, 0] / ps + drift[t, 1] + off[t, j, 1])
-            centre[t, j] = rows[-1].mean(), cols[-1].mean()
-        if liquid and t:
+            th = 0.7 * th + math.sqrt(1 - 0.49) * SIGMA_THERMAL * rng["th"].standard_normal(ref.shape)
+            dyn = 0.9 * dyn + math.sqrt(1 - 0.81) * rng["dyn"].standard_normal(ref.shape)
+        rows, cols, centre[t] = _frame_atoms(scene, motion, t, th, dyn, im, ps)
+        if im.bg is not None and t:                                      # a liquid's background moves
             im.bg_step()
-        lam = im.intensity(np.concatenate(rows), np.concatenate(cols), drift[t]).astype(np.float64) * (dose_px * flicker[t])
-        noisy = (rng_noise.poisson(lam) + READ_NOISE * rng_noise.standard_normal(lam.shape)) / dose_px
-        expect = lam / dose_px
-        if t < N_SCALE_FRAMES:
-            first.append((noisy, expect))
-            if t == min(n, N_SCALE_FRAMES) - 1:
-                lo, hi = np.percentile(np.stack([f[0] for f in first]), SCALE_PERCENTILES)
-                for i, (a, b) in enumerate(first):
-                    frames[i] = to_uint8(a)
-                    if clean:
-                        cl[i] = (b - lo) * (255 / (hi - lo))
-                first = None
-            continue
-        frames[t] = to_uint8(noisy)
-        if clean:
-            cl[t] = (expect - lo) * (255 / (hi - lo))
+        lam = im.intensity(rows, cols, motion["drift"][t]).astype(np.float64) * (dose_px * motion["flicker"][t])
+        noisy = (rng["noise"].poisson(lam) + READ_NOISE * rng["noise"].standard_normal(lam.shape)) / dose_px
+        scale.put(t, noisy, lam / dose_px)
+    return frames, cl, centre
 
+# %% ../nbs/00_synth.ipynb #7a61be14
+def _video_dataset(frames, clean, centre, drift, onset, attrs):
+    "The simulated video as a Dataset: frames, ground truth (centres, drift, phase) and `attrs`."
+    n, k = len(frames), centre.shape[1]
     time = np.arange(n, dtype=np.int64)
     coords = dict(time=time, seconds=("time", time * FRAME_TIME), axis=["row", "col"])
     data = dict(frames=(("time", "y", "x"), frames),
@@ -581,9 +586,63 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorr
     if k > 1:
         data["true_centres"] = (("time", "particle", "axis"), centre)
         coords["particle"] = np.arange(k)
-    if clean:
-        data["clean"] = (("time", "y", "x"), cl)
+    if clean is not None:
+        data["clean"] = (("time", "y", "x"), clean)
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+# %% ../nbs/00_synth.ipynb #d6bfb44d
+def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorrected", onset=None, seed=0,
+             walk=None, clean=False, progress=False):
+    """Simulate an in-situ HRTEM video of an Au particle on CeO2(111) with ground truth.
+
+    Parameters
+    ----------
+    preset : str
+        A key of `PRESETS`: the study's "4nm" (stays ordered), "2nm" and "SL" (become a dynamic structure), the
+        pretraining sizes "1nm", "3nm", "5nm", or "liquid" (four particles diffusing in a liquid cell).
+    n_frames : int or None
+        Number of frames; None for the preset's (551, 549, 158 for the study's three).
+    size : int
+        Frame side in pixels (>= 64); 480 gives the study's 79.5 A field of view at `PIXEL_SIZE`.
+    dose : float or None
+        Electrons per square Angstrom per frame (None: the preset's, 400 for "liquid", else 7000; see above).
+    optics : str
+        "uncorrected" (Cs 1.2 mm, Scherzer defocus) or "corrected" (Cs -13 um); see `OPTICS`.
+    onset : int or None
+        Frame at which the dynamic structure starts; None for the preset's default (see above), -1 for none.
+    walk : float or None
+        Standard deviation (px per frame and axis) of the particles' own random walk relative to the support
+        (None: the preset's, 1.2 for "liquid", else 0: the particle only drifts with the stage).
+    seed : int
+        Non-negative seed of all random processes: the same (preset, seed) gives the same video bit for bit.
+    clean : bool
+        Also return the noise-free intensity as `clean` (time, y, x) float32 on the frames' uint8 scale.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        `frames` (time, y, x) uint8; `true_centre` (of particle 0) and `true_drift` (time, axis) float64 in pixels
+        (row, col); with several particles `true_centres` (time, particle, axis); `phase` (time) int8 (1 from
+        the onset on); coords `time`, `seconds`, `axis`; attrs `label`, `source`, `format`, `pixel_size`,
+        `frame_time`, `preset`, `dose`, `optics`, `seed`, `onset`, `walk`, `diameter` (projected width, px).
+
+    Raises
+    ------
+    ValueError
+        For an unknown preset or optics, or a non-positive dose, n_frames, size or an onset outside the video.
+    """
+    n, onset, dose, walk = _check_args(preset, n_frames, size, dose, optics, onset, seed, walk)
+    p = PRESETS[preset]
+    ps, liquid, k = p.get("pixel_size", PIXEL_SIZE), p.get("support") == "liquid", p.get("particles", 1)
+    rng = _rngs(preset, seed)
+    motion = _motion(rng, n, onset, ps)
+    im = _Imager(size, optics, pixel_size=ps, support="liquid" if liquid else "ceo2", rng=rng["liq"])
+    scene = _scene(rng["walk"], preset, im, n, size=size, ps=ps, k=k, walk=walk, liquid=liquid)
+    frames, cl, centre = _render(im, rng, scene, motion, dose=dose, clean=clean, progress=progress,
+                                 desc=f"simulate {preset}")
     attrs = dict(label=preset, source="temvp.synth", format="synth", pixel_size=ps, frame_time=FRAME_TIME,
                  preset=preset, dose=float(dose), optics=optics, seed=int(seed), onset=onset,
-                 walk=walk, diameter=round(diameter, 2))
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+                 walk=walk, diameter=round(scene["diameter"], 2))
+    return _video_dataset(frames, cl, centre, motion["drift"], onset, attrs)
