@@ -9,7 +9,9 @@ __all__ = ['build_parser', 'main']
 import argparse
 import sys
 
-from .synth import PRESETS as SYNTH_PRESETS
+from .clips import STUDY_NF, STUDY_NS
+from .denoise import METHODS as DENOISE_METHODS
+from .synth import OPTICS, PRESETS as SYNTH_PRESETS
 
 # %% ../nbs/20_cli.ipynb #58510cfa
 def _pick(text):
@@ -31,12 +33,20 @@ def _keyframe(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"--key {text!r} must look like LABEL:FRAME:ROW,COL, e.g. 2nm:120:250.5,240")
 
-# %% ../nbs/20_cli.ipynb #b54ff52c
+# %% ../nbs/20_cli.ipynb #9bbfa72b
 def build_parser():
     "The `temvp` argument parser with its subcommands."
     p = argparse.ArgumentParser(prog="temvp", description="Forecast the future frames of in-situ TEM videos.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_demo_parser, _synth_parser, _ingest_parser, _track_parser, _denoise_parser, _clips_parser,
+                _info_parser, _dashboard_parser):
+        add(sub)
+    _train_parsers(sub)
+    return p
 
+# %% ../nbs/20_cli.ipynb #b3465d08
+def _demo_parser(sub):
+    "Add `temvp demo`: the whole job on the bundled default data."
     d = sub.add_parser("demo", help="run the main job on the bundled default data",
                        description="Simulate the three default videos (temvp/data/demo.json), track, crop, build clip "
                                    "tables, train the recipe's PhyDNet sweep (small preset on a CPU), evaluate it, and "
@@ -49,6 +59,9 @@ def build_parser():
     d.add_argument("--no-train", dest="train", action="store_false",
                    help="stop after the clip tables (no training, evaluation or figures)")
 
+
+def _synth_parser(sub):
+    "Add `temvp synth`: simulate a video into a store, or stream it into a folder as a camera would."
     s = sub.add_parser("synth", help="simulate an in-situ HRTEM video into a store",
                        description="Simulate a video of a Au particle on CeO2 with ground truth (temvp.synth).")
     s.add_argument("preset", choices=list(SYNTH_PRESETS), help="particle preset: " + ", ".join(SYNTH_PRESETS))
@@ -64,11 +77,14 @@ def build_parser():
     s.add_argument("--dose", type=float, help="electron dose per frame, e/A^2 (default: the preset's, 7000 or 400 for liquid)")
     s.add_argument("--walk", type=float, help="the particles' own random walk, px per frame and axis (default: the "
                                               "preset's, 0 or 1.2 for liquid)")
-    s.add_argument("--optics", choices=["uncorrected", "corrected"])
+    s.add_argument("--optics", choices=list(OPTICS))
     s.add_argument("--onset", type=int, help="onset frame of the dynamic structure")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--replace", action="store_true", help="replace a video with the same label")
 
+# %% ../nbs/20_cli.ipynb #d7ed00d4
+def _ingest_parser(sub):
+    "Add `temvp ingest`: read a video or microscope file into a store."
     i = sub.add_parser("ingest", help="read a video or microscope file into a store",
                        description="Read .avi/.mp4/.gif, TIFF stacks, folders of frames, .dm3/.dm4, .emd, "
                                    ".emi/.ser, .mrc into the store (temvp.ingest).")
@@ -80,6 +96,9 @@ def build_parser():
     i.add_argument("--format", dest="fmt", help="force a reader (default: from the extension)")
     i.add_argument("--replace", action="store_true", help="replace a video with the same label")
 
+# %% ../nbs/20_cli.ipynb #06293222
+def _track_parser(sub):
+    "Add `temvp track`: follow the particle (or the stage's drift), crop and normalise."
     t = sub.add_parser("track", help="track the particle, crop and normalise",
                        description="Follow the particle through drift, place a window on every frame (clamped "
                                    "at the edges, recorded), crop and normalise (temvp.track).")
@@ -100,32 +119,46 @@ def build_parser():
                         "(lattice fringes) or auto (default)")
     t.add_argument("--pick", type=_pick, help="particle to follow: largest (default) or ROW,COL in the first frame")
 
+# %% ../nbs/20_cli.ipynb #f69d4c31
+def _denoise_parser(sub):
+    "Add `temvp denoise`: a denoised copy of the crops, as model inputs."
     dn = sub.add_parser("denoise", help="store a denoised copy of the crops, for model inputs on very noisy frames",
                         description="Denoise each video's crops into denoised/<label> (temvp.denoise): a causal "
                                     "temporal mean, a Gaussian blur, both, or non-local means. Train on them with "
                                     "temvp train --inputs denoised.")
     dn.add_argument("store")
     dn.add_argument("--label", action="append", dest="labels", help="video (repeatable; default all cropped)")
-    dn.add_argument("--method", choices=["temporal", "gaussian", "temporal+gaussian", "nl-means"], default="temporal",
+    dn.add_argument("--method", choices=list(DENOISE_METHODS), default="temporal",
                     help="temporal: mean of the last --frames crops (causal; default); gaussian: blur of --sigma px")
     dn.add_argument("--frames", type=int, default=4, help="crops averaged by the temporal methods (default 4)")
     dn.add_argument("--sigma", type=float, default=1.0, help="Gaussian sigma in pixels (default 1)")
 
+
+def _clips_parser(sub):
+    "Add `temvp clips`: the clip tables of the strategies (N_f, N_s)."
     c = sub.add_parser("clips", help="build clip tables for strategies (N_f, N_s)",
                        description="Clip start tables with a seeded random 90/10 split and a blocked split "
                                    "(temvp.clips), and the clip counts of Figure S2.")
     c.add_argument("store")
     c.add_argument("--label", action="append", dest="labels", help="video (repeatable; default all cropped)")
-    c.add_argument("--nf", type=int, nargs="+", default=[4, 6, 8, 10], help="N_f values (default 4 6 8 10)")
-    c.add_argument("--ns", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6, 7, 8], help="N_s values (default 1..8)")
+    c.add_argument("--nf", type=int, nargs="+", default=list(STUDY_NF),
+                   help=f"N_f values (default {' '.join(map(str, STUDY_NF))})")
+    c.add_argument("--ns", type=int, nargs="+", default=list(STUDY_NS),
+                   help=f"N_s values (default {STUDY_NS[0]}..{STUDY_NS[-1]})")
     c.add_argument("--test-fraction", type=float, default=0.1)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--position", choices=["end", "start", "middle"], default="end",
                    help="where the blocked split's test block lies (default end)")
 
+# %% ../nbs/20_cli.ipynb #6982b32c
+def _info_parser(sub):
+    "Add `temvp info`: a store's summary."
     n = sub.add_parser("info", help="print a store's summary")
     n.add_argument("store")
 
+
+def _dashboard_parser(sub):
+    "Add `temvp dashboard`: serve the crop tuner and metric explorer of a store."
     b = sub.add_parser("dashboard", help="serve the dashboard (crop tuner, metric explorer) of a store",
                        description="Serve the temvp dashboard for one store with Panel (temvp.dashboard): the crop "
                                    "tuner and the metric explorer of the cube runs/metrics.zarr beside the store (or "
@@ -137,8 +170,6 @@ def build_parser():
     b.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     b.add_argument("--port", type=int, default=5006, help="port (default 5006; 0 picks a free one)")
     b.add_argument("--show", action="store_true", help="open a browser")
-    _train_parsers(sub)
-    return p
 
 # %% ../nbs/20_cli.ipynb #4fe8eb94
 def _train_options(p):
@@ -197,8 +228,16 @@ def _init_preset(init):
     from temvp.train import init_checkpoint
     return init_checkpoint(init)["model_config"]["preset"]
 
-# %% ../nbs/20_cli.ipynb #0f762ccd
+# %% ../nbs/20_cli.ipynb #bbc9290b
 def _train_parsers(sub):
+    "Add the subcommands that train, evaluate or forecast with models, in the order `temvp --help` lists them."
+    for add in (_train_parser, _sweep_parser, _evaluate_parser, _predict_parser, _forecast_parser, _watch_parser,
+                _pretrain_parser):
+        add(sub)
+
+# %% ../nbs/20_cli.ipynb #ff22a8f4
+def _train_parser(sub):
+    "Add `temvp train`: one PhyDNet for one video and strategy."
     t = sub.add_parser("train", help="train one PhyDNet for a video and strategy",
                        description="Train PhyDNet on the clips of one video and strategy (N_f, N_s) from the store, "
                                    "with checkpoints and a loss history in a run folder (temvp.train).")
@@ -211,6 +250,9 @@ def _train_parsers(sub):
     t.add_argument("--resume", action="store_true", help="continue an interrupted run")
     t.add_argument("--overwrite", action="store_true", help="replace a run folder holding another configuration")
 
+
+def _sweep_parser(sub):
+    "Add `temvp sweep`: one model per (video, N_f, N_s) of a grid."
     w = sub.add_parser("sweep", help="train one model per (video, N_f, N_s) of a grid",
                        description="Train the study's grid (N_f 4 6 8 10, N_s 1 2 3; N_f 4 6 for SL), skipping "
                                    "finished runs and resuming interrupted ones; in-process or on dask (temvp.sweep).")
@@ -223,6 +265,9 @@ def _train_parsers(sub):
     w.add_argument("--scheduler", help="a dask scheduler address tcp://HOST:PORT: each run is a task there")
     w.add_argument("--workers", type=int, help="start a local dask cluster of N worker processes")
 
+# %% ../nbs/20_cli.ipynb #cf21a01a
+def _evaluate_parser(sub):
+    "Add `temvp evaluate`: the metric cube of a sweep."
     e = sub.add_parser("evaluate", help="metric cube of a sweep: per-frame MSE/MAE/SSIM/PSNR, baselines, Table 1",
                        description="Predict every train and test clip at every kept checkpoint of every run, "
                                    "histogram-match, score per frame beside the persistence and input-mean "
@@ -240,6 +285,9 @@ def _train_parsers(sub):
     e.add_argument("--no-cache", action="store_true", help="recompute every run's evaluation")
     e.add_argument("--replace", action="store_true", help="replace an existing cube")
 
+
+def _predict_parser(sub):
+    "Add `temvp predict`: forecast the clips of a split with a trained run."
     r = sub.add_parser("predict", help="forecast the clips of a split with a trained run",
                        description="Forecast with a trained run and save the predictions (clip, lead, y, x) as zarr.")
     r.add_argument("run_dir")
@@ -250,6 +298,9 @@ def _train_parsers(sub):
     _bf16_option(r)
     _layout_option(r)
 
+# %% ../nbs/20_cli.ipynb #f294516a
+def _forecast_parser(sub):
+    "Add `temvp forecast`: forecast a video's clips with a bundled model or a run."
     f = sub.add_parser("forecast", help="forecast every clip of a video with the pretrained model (or a run)",
                        description="Forecast the clips of one video of the store with a bundled model (base: temvp's "
                                    "pretrained model, no training needed) or a run's model; saves the predictions "
@@ -265,6 +316,9 @@ def _train_parsers(sub):
     f.add_argument("--device", default="auto")
     _bf16_option(f)
 
+# %% ../nbs/20_cli.ipynb #bb84553c
+def _watch_parser(sub):
+    "Add `temvp watch`: forecast a running experiment from the frame files a camera writes."
     v = sub.add_parser("watch", help="forecast a running experiment: follow a folder of frame files",
                        description="Follow FOLDER, into which a camera writes one file per frame: track, crop, "
                                    "forecast with the pretrained model (or a run), measure order on what is seen and "
@@ -287,6 +341,9 @@ def _train_parsers(sub):
     v.add_argument("--pixel-size", help="pixel size with its unit, e.g. 0.0166nm, for the order measure's band")
     _bf16_option(v)
 
+# %% ../nbs/20_cli.ipynb #655d8446
+def _pretrain_parser(sub):
+    "Add `temvp pretrain`: a base model trained on a family of simulated videos."
     q = sub.add_parser("pretrain", help="pretrain a base model on a family of simulated videos",
                        description="Simulate the recipe's family of videos and train one PhyDNet for all strategies "
                                    "(temvp.pretrain); checkpoints every few steps, and the same command resumes a "
@@ -296,111 +353,164 @@ def _train_parsers(sub):
     q.add_argument("--max-minutes", type=float, help="stop at the first checkpoint after this many minutes")
     q.add_argument("--export", metavar="FOLDER", help="at the end, write the model as FOLDER/base.pt with its card")
 
-# %% ../nbs/20_cli.ipynb #a3199509
+# %% ../nbs/20_cli.ipynb #d8244714
 def _run(args):
-    from temvp import pipeline
-    from temvp.clips import write_clips
-    if args.command == "demo":
-        from temvp.study import demo
-        demo(args.out, recipe=args.recipe, n_frames=args.frames, size=args.size, replace=args.replace,
-             train=args.train)
-    elif args.command == "synth" and args.stream:
+    "Run the subcommand parsed into `args`: the light stages here, the model stages in `_run_training`."
+    if args.command in ("train", "sweep", "predict", "forecast", "pretrain", "watch"):
+        return _run_training(args)
+    run = {"demo": _run_demo, "synth": _run_synth, "ingest": _run_ingest, "track": _run_track,
+           "denoise": _run_denoise, "clips": _run_clips, "info": _run_info, "dashboard": _run_dashboard,
+           "evaluate": _run_evaluate}[args.command]
+    run(args)
+
+# %% ../nbs/20_cli.ipynb #2712386d
+def _run_demo(args):
+    "`temvp demo`: the whole job on the bundled default data (temvp.study.demo)."
+    from temvp.study import demo
+    demo(args.out, recipe=args.recipe, n_frames=args.frames, size=args.size, replace=args.replace,
+         train=args.train)
+
+
+def _run_synth(args):
+    "`temvp synth`: a simulated video into the store, or streamed into a folder in real time (--stream)."
+    if args.stream:
         from temvp.live import stream
         opts = {k: getattr(args, k) for k in ("size", "dose", "onset", "seed") if getattr(args, k) is not None}
         stream(args.preset, args.stream, fps=args.fps, frames=args.n_frames, partial=args.partial, **opts)
         print(f"streamed {args.preset} into {args.stream}")
-    elif args.command == "synth":
-        if not args.store:
-            raise ValueError("temvp synth needs --store STORE (or --stream FOLDER for a live experiment).")
-        opts = {k: getattr(args, k) for k in ("n_frames", "size", "dose", "optics", "onset", "seed", "walk")
-                if getattr(args, k) is not None}
-        ds = pipeline.synth_to_store(args.store, args.preset, label=args.label, replace=args.replace,
-                                     progress=True, **opts)
-        print(f"added {ds.attrs['label']}: {ds.sizes['time']} frames {ds.sizes['y']}x{ds.sizes['x']} to {args.store}")
-    elif args.command == "ingest":
-        fr = pipeline.ingest_to_store(args.store, args.path, label=args.label, fmt=args.fmt, replace=args.replace,
-                                      progress=True, pixel_size=args.pixel_size, frame_time=args.frame_time)
-        print(f"added {fr.attrs['label']}: {fr.sizes['time']} frames {fr.sizes['y']}x{fr.sizes['x']} "
-              f"{fr.dtype} to {args.store}")
-    elif args.command == "track":
-        keys = {}
-        for label, frame, centre in args.key:
-            keys.setdefault(label, {})[frame] = centre
-        pipeline.track_to_store(args.store, labels_=args.labels, window=args.window, keyframes=keys,
-                                keep_keyframes=not args.reset_keys, progress=True, field=args.field, out=args.out,
-                                follow=bool(args.follow or args.contrast or args.pick), contrast=args.contrast or "auto",
-                                start=args.pick or "largest")
-        print(pipeline.summary(args.store))
-    elif args.command == "denoise":
-        from temvp.denoise import denoise_to_store
-        got = denoise_to_store(args.store, labels_=args.labels, method=args.method, frames=args.frames, sigma=args.sigma)
-        print(f"denoised ({args.method}): {', '.join(got)}; train on them with --inputs denoised")
-    elif args.command == "clips":
-        write_clips(args.store, labels_=args.labels, n_f=args.nf, n_s=args.ns, test_fraction=args.test_fraction,
-                    seed=args.seed, position=args.position)
-        print(pipeline.summary(args.store))
-    elif args.command == "info":
-        print(pipeline.summary(args.store))
-    elif args.command in ("train", "sweep", "predict", "forecast", "pretrain", "watch"):
-        _run_training(args)
-    elif args.command == "dashboard":
-        from temvp.dashboard import serve
-        print(f"serving the temvp dashboard of {args.store} on http://{args.address}:{args.port}/temvp (Ctrl-C stops)")
-        serve(args.store, cube=args.cube, address=args.address, port=args.port, show=args.show, block=True)
-    elif args.command == "evaluate":
-        from pathlib import Path
-        from temvp.evaluate import evaluate
-        epochs = args.epochs if args.epochs in ("all", "last") else [int(x) for x in args.epochs.split(",")]
-        evaluate(args.store, run_root=Path(args.runs) if args.runs else Path(args.store).parent / "runs",
-                 out=args.out, preset=args.preset, kind=args.kind, splits=tuple(args.splits.split(",")),
-                 epochs=epochs, save_predictions=not args.no_predictions, order=False if args.no_order else "auto",
-                 device=args.device, replace=args.replace, cache=not args.no_cache, progress=True)
+        return
+    from temvp import pipeline
+    if not args.store:
+        raise ValueError("temvp synth needs --store STORE (or --stream FOLDER for a live experiment).")
+    opts = {k: getattr(args, k) for k in ("n_frames", "size", "dose", "optics", "onset", "seed", "walk")
+            if getattr(args, k) is not None}
+    ds = pipeline.synth_to_store(args.store, args.preset, label=args.label, replace=args.replace,
+                                 progress=True, **opts)
+    print(f"added {ds.attrs['label']}: {ds.sizes['time']} frames {ds.sizes['y']}x{ds.sizes['x']} to {args.store}")
 
-# %% ../nbs/20_cli.ipynb #7624199a
+# %% ../nbs/20_cli.ipynb #ffca9c66
+def _run_ingest(args):
+    "`temvp ingest`: read a video or microscope file into the store."
+    from temvp import pipeline
+    fr = pipeline.ingest_to_store(args.store, args.path, label=args.label, fmt=args.fmt, replace=args.replace,
+                                  progress=True, pixel_size=args.pixel_size, frame_time=args.frame_time)
+    print(f"added {fr.attrs['label']}: {fr.sizes['time']} frames {fr.sizes['y']}x{fr.sizes['x']} "
+          f"{fr.dtype} to {args.store}")
+
+
+def _run_track(args):
+    "`temvp track`: the --key frames grouped per video, then track, crop and normalise."
+    from temvp import pipeline
+    keys = {}
+    for label, frame, centre in args.key:
+        keys.setdefault(label, {})[frame] = centre
+    pipeline.track_to_store(args.store, labels_=args.labels, window=args.window, keyframes=keys,
+                            keep_keyframes=not args.reset_keys, progress=True, field=args.field, out=args.out,
+                            follow=bool(args.follow or args.contrast or args.pick), contrast=args.contrast or "auto",
+                            start=args.pick or "largest")
+    print(pipeline.summary(args.store))
+
+# %% ../nbs/20_cli.ipynb #43ba01ca
+def _run_denoise(args):
+    "`temvp denoise`: a denoised copy of the crops."
+    from temvp.denoise import denoise_to_store
+    got = denoise_to_store(args.store, labels_=args.labels, method=args.method, frames=args.frames, sigma=args.sigma)
+    print(f"denoised ({args.method}): {', '.join(got)}; train on them with --inputs denoised")
+
+
+def _run_clips(args):
+    "`temvp clips`: the clip tables, then the store's summary."
+    from temvp import pipeline
+    from temvp.clips import write_clips
+    write_clips(args.store, labels_=args.labels, n_f=args.nf, n_s=args.ns, test_fraction=args.test_fraction,
+                seed=args.seed, position=args.position)
+    print(pipeline.summary(args.store))
+
+
+def _run_info(args):
+    "`temvp info`: the store's summary."
+    from temvp import pipeline
+    print(pipeline.summary(args.store))
+
+# %% ../nbs/20_cli.ipynb #8238c41c
+def _run_dashboard(args):
+    "`temvp dashboard`: serve the store's dashboard until Ctrl-C."
+    from temvp.dashboard import serve
+    print(f"serving the temvp dashboard of {args.store} on http://{args.address}:{args.port}/temvp (Ctrl-C stops)")
+    serve(args.store, cube=args.cube, address=args.address, port=args.port, show=args.show, block=True)
+
+
+def _run_evaluate(args):
+    "`temvp evaluate`: the metric cube of the runs beside the store (or --runs)."
+    from pathlib import Path
+    from temvp.evaluate import evaluate
+    epochs = args.epochs if args.epochs in ("all", "last") else [int(x) for x in args.epochs.split(",")]
+    evaluate(args.store, run_root=Path(args.runs) if args.runs else Path(args.store).parent / "runs",
+             out=args.out, preset=args.preset, kind=args.kind, splits=tuple(args.splits.split(",")),
+             epochs=epochs, save_predictions=not args.no_predictions, order=False if args.no_order else "auto",
+             device=args.device, replace=args.replace, cache=not args.no_cache, progress=True)
+
+# %% ../nbs/20_cli.ipynb #9b8261be
 def _run_training(args):
+    "Run a model stage: train, sweep, predict, forecast, pretrain or watch."
+    run = {"train": _run_train, "sweep": _run_sweep, "predict": _run_predict, "forecast": _run_models,
+           "pretrain": _run_models, "watch": _run_watch}[args.command]
+    return run(args)
+
+
+def _run_train(args):
+    "`temvp train`: one run, then its last losses (or, for a zero-shot run, what to do with it)."
     from pathlib import Path
     from temvp import train as tr
-    if args.command in ("forecast", "pretrain"):
-        return _run_models(args)
-    if args.command == "watch":
-        from temvp.ingest import parse_quantity
-        from temvp.live import watch
-        s = watch(args.folder, args.store, args.label, frames=args.frames, idle=args.idle, model=args.model,
-                  n_f=args.nf, n_s=args.ns, window=args.window, chunk=args.chunk, on_alert=args.on_alert,
-                  alarm=dict(calibrate=args.calibrate, alpha=args.alpha, persist=args.persist),
-                  pixel_size=parse_quantity(args.pixel_size, "length") if args.pixel_size else None,
-                  bf16="auto" if args.bf16 is None else args.bf16)
-        print(f"watched {args.label}: {s['frames']} frames stored, {len(s['skipped'])} skipped, {len(s['alerts'])} "
-              f"alert(s); latency median {1e3 * s['latency_median_s']:.0f} ms, 99th percentile "
-              f"{1e3 * s['latency_p99_s']:.0f} ms (bf16: {s['bf16']})")
+    cfg = tr.TrainConfig(args.label, n_f=args.nf, n_s=args.ns, **_train_config(args))
+    run_dir = Path(args.run_dir) if args.run_dir else Path(args.store).parent / "runs" / cfg.run_name()
+    tr.train(args.store, cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite, progress=True)
+    hist = tr.read_history(run_dir)
+    if not len(hist):
+        print(f"run {run_dir}: the weights of --init {cfg.init} as epoch 0 (zero-shot); evaluate or predict it, or "
+              "--resume with more --epochs to fine-tune")
         return
-    if args.command == "train":
-        cfg = tr.TrainConfig(args.label, n_f=args.nf, n_s=args.ns, **_train_config(args))
-        run_dir = Path(args.run_dir) if args.run_dir else Path(args.store).parent / "runs" / cfg.run_name()
-        tr.train(args.store, cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite, progress=True)
-        hist = tr.read_history(run_dir)
-        if not len(hist):
-            print(f"run {run_dir}: the weights of --init {cfg.init} as epoch 0 (zero-shot); evaluate or predict it, or "
-                  "--resume with more --epochs to fine-tune")
-            return
-        print(f"run {run_dir}: {len(hist)} epochs, last train loss {hist['train_loss'].iloc[-1]:.4g}, "
-              f"val loss {hist['val_loss'].iloc[-1]:.4g}")
-    elif args.command == "sweep":
-        from temvp.sweep import sweep
-        runs = Path(args.runs) if args.runs else Path(args.store).parent / "runs"
-        table = sweep(args.store, run_root=runs, config=_train_config(args), labels_=args.labels, n_f=args.nf,
-                      n_s=args.ns, scheduler=args.scheduler, workers=args.workers, progress=True)
-        print(table.drop(columns=["run_dir"], errors="ignore").to_string(index=False))
-        if (table.status == "error").any():
-            raise ValueError(f"{int((table.status == 'error').sum())} run(s) failed; see the table above. Rerun "
-                             "the same command to retry them (finished runs are skipped).")
-    else:
-        ck = int(args.checkpoint) if args.checkpoint.isdigit() else args.checkpoint
-        pred = tr.predict(args.run_dir, split=args.split, checkpoint=ck, device=args.device,
-                          bf16="auto" if args.bf16 is None else args.bf16, channels_last=args.channels_last)
-        out = Path(args.out) if args.out else Path(args.run_dir) / "predictions" / f"{args.split}_{args.checkpoint}.zarr"
-        _write_prediction(pred, out, replace=args.out is None)
-        print(f"{pred.sizes['clip']} clips x {pred.sizes['lead']} frames predicted (epoch {pred.attrs['epoch']}) -> {out}")
+    print(f"run {run_dir}: {len(hist)} epochs, last train loss {hist['train_loss'].iloc[-1]:.4g}, "
+          f"val loss {hist['val_loss'].iloc[-1]:.4g}")
+
+# %% ../nbs/20_cli.ipynb #cb2a5871
+def _run_sweep(args):
+    "`temvp sweep`: the grid's runs and their table; failed runs make the command fail."
+    from pathlib import Path
+    from temvp.sweep import sweep
+    runs = Path(args.runs) if args.runs else Path(args.store).parent / "runs"
+    table = sweep(args.store, run_root=runs, config=_train_config(args), labels_=args.labels, n_f=args.nf,
+                  n_s=args.ns, scheduler=args.scheduler, workers=args.workers, progress=True)
+    print(table.drop(columns=["run_dir"], errors="ignore").to_string(index=False))
+    if (table.status == "error").any():
+        raise ValueError(f"{int((table.status == 'error').sum())} run(s) failed; see the table above. Rerun "
+                         "the same command to retry them (finished runs are skipped).")
+
+
+def _run_predict(args):
+    "`temvp predict`: forecast a split with a run's checkpoint and save the predictions."
+    from pathlib import Path
+    from temvp import train as tr
+    ck = int(args.checkpoint) if args.checkpoint.isdigit() else args.checkpoint
+    pred = tr.predict(args.run_dir, split=args.split, checkpoint=ck, device=args.device,
+                      bf16="auto" if args.bf16 is None else args.bf16, channels_last=args.channels_last)
+    out = Path(args.out) if args.out else Path(args.run_dir) / "predictions" / f"{args.split}_{args.checkpoint}.zarr"
+    _write_prediction(pred, out, replace=args.out is None)
+    print(f"{pred.sizes['clip']} clips x {pred.sizes['lead']} frames predicted (epoch {pred.attrs['epoch']}) -> {out}")
+
+# %% ../nbs/20_cli.ipynb #174d1477
+def _run_watch(args):
+    "`temvp watch`: follow a folder of frame files until it stops, then a summary of what was seen."
+    from temvp.ingest import parse_quantity
+    from temvp.live import watch
+    s = watch(args.folder, args.store, args.label, frames=args.frames, idle=args.idle, model=args.model,
+              n_f=args.nf, n_s=args.ns, window=args.window, chunk=args.chunk, on_alert=args.on_alert,
+              alarm=dict(calibrate=args.calibrate, alpha=args.alpha, persist=args.persist),
+              pixel_size=parse_quantity(args.pixel_size, "length") if args.pixel_size else None,
+              bf16="auto" if args.bf16 is None else args.bf16)
+    print(f"watched {args.label}: {s['frames']} frames stored, {len(s['skipped'])} skipped, {len(s['alerts'])} "
+          f"alert(s); latency median {1e3 * s['latency_median_s']:.0f} ms, 99th percentile "
+          f"{1e3 * s['latency_p99_s']:.0f} ms (bf16: {s['bf16']})")
 
 # %% ../nbs/20_cli.ipynb #c610c7f3
 def _write_prediction(pred, out, *, replace):
