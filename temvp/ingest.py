@@ -286,7 +286,7 @@ def _frame_files(path: Path, family: str | None = None) -> tuple[str, list[Path]
     if same:
         warnings.warn(f"folder {path}: frame files {same[0][0]!r} and {same[0][1]!r} carry the same frame number "
                       f"({len(same)} such pair(s)); their order is a guess: rename them so each number is used once.",
-                      stacklevel=3)
+                      stacklevel=4)   # read_video's caller (via _read_dir, _read_folder)
     return (family or fams[0]), files
 
 # %% ../nbs/01_ingest.ipynb #4b619ee0
@@ -496,7 +496,7 @@ def _read_mat(path: Path):
         if field.lower() in _MAT_PIXEL_NAMES and v.size == 1:
             meta["pixel_size_unitless"] = float(v.ravel()[0])
             warnings.warn(f"{path.name}: {k} = {float(v.ravel()[0]):g} looks like a pixel size, but a MAT-file has no "
-                          "unit; it is kept as attr pixel_size_unitless, and pixel_size stays unset.", stacklevel=3)
+                          "unit; it is kept as attr pixel_size_unitless, and pixel_size stays unset.", stacklevel=4)  # via _read_file
         elif data.ndim == 3 and v.size == len(data) and k != name and v.squeeze().ndim == 1:
             meta[f"per_frame_{field}"] = np.asarray(v, dtype=np.float64).ravel().tolist()
     return data, meta
@@ -530,6 +530,39 @@ def _resolve_fmt(path: Path, fmt: str | None) -> str:
         raise ValueError(f"unsupported {what}. Supported: {listing}; or a folder of numbered "
                          f"{'/'.join(FRAME_EXTS)} frames. Convert the file, or pass fmt= if the extension is wrong.")
     return _FORMAT_OF_EXT[ext]
+
+# %% ../nbs/01_ingest.ipynb #2b646b9f
+def _read_dir(path: Path, fmt, *, progress: bool = False):
+    "(data, meta, format) of a folder of frame files; `fmt` may only name a folder format."
+    key = "folder" if fmt is None else str(fmt).lower().strip()
+    if key not in _FOLDER_FORMATS:
+        raise ValueError(f"read_video: {path} is a folder but fmt={fmt!r}; use one of "
+                         f"{sorted(_FOLDER_FORMATS)} (or leave fmt=None)")
+    data, meta = _read_folder(path, family=_FOLDER_FORMATS[key], progress=progress)
+    fmt_name = meta.pop("format")
+    return data, meta, fmt_name
+
+# %% ../nbs/01_ingest.ipynb #f37592e5
+def _read_file(path: Path, fmt, *, progress: bool = False):
+    "(data, meta, format) of one file, by the reader of its format; a reader's failure is named with the file."
+    fmt_name = _resolve_fmt(path, fmt)
+    if fmt_name in _FOLDER_FORMATS:
+        raise ValueError(f"read_video: fmt={fmt!r} needs a folder but {path} is a file; pass the folder")
+    try:
+        if fmt_name == "emd": fmt_name = _emd_flavour(path)
+        if fmt_name in ("avi", "mp4", "gif"): data, meta = _read_pyav(path, progress=progress)
+        elif fmt_name == "tiff": data, meta = _read_tiff(path)
+        elif fmt_name == "emd-berkeley": data, meta = _read_berkeley(path)
+        elif fmt_name == "mat": data, meta = _read_mat(path)
+        elif fmt_name in ("png", "jpg"): data, meta = _read_frame(path)[None], {}
+        else: data, meta = _read_rsciio(path, fmt_name)
+    except _IngestError:
+        raise
+    except Exception as e:
+        raise ValueError(f"read_video: could not read {path} as {fmt_name} with {_READER_NAME.get(fmt_name, fmt_name)}: "
+                         f"{type(e).__name__}: {str(e).rstrip('.')}. The file may be truncated or corrupt, or not a {fmt_name} "
+                         "file: check that it opens in its own software, or pass fmt= for the right format") from e
+    return data, meta, fmt_name
 
 # %% ../nbs/01_ingest.ipynb #5dbf8519
 def read_video(path, *, label: str | None = None, fmt: str | None = None, progress: bool = False,
@@ -577,31 +610,8 @@ def read_video(path, *, label: str | None = None, fmt: str | None = None, progre
         raise FileNotFoundError(f"read_video: `path` {str(path)!r} does not exist; check the spelling and the "
                                 "working directory, or pass an absolute path")
     path = path.resolve()
-    if path.is_dir():
-        key = "folder" if fmt is None else str(fmt).lower().strip()
-        if key not in _FOLDER_FORMATS:
-            raise ValueError(f"read_video: {path} is a folder but fmt={fmt!r}; use one of "
-                             f"{sorted(_FOLDER_FORMATS)} (or leave fmt=None)")
-        data, meta = _read_folder(path, family=_FOLDER_FORMATS[key], progress=progress)
-        fmt_name = meta.pop("format")
-    else:
-        fmt_name = _resolve_fmt(path, fmt)
-        if fmt_name in _FOLDER_FORMATS:
-            raise ValueError(f"read_video: fmt={fmt!r} needs a folder but {path} is a file; pass the folder")
-        try:
-            if fmt_name == "emd": fmt_name = _emd_flavour(path)
-            if fmt_name in ("avi", "mp4", "gif"): data, meta = _read_pyav(path, progress=progress)
-            elif fmt_name == "tiff": data, meta = _read_tiff(path)
-            elif fmt_name == "emd-berkeley": data, meta = _read_berkeley(path)
-            elif fmt_name == "mat": data, meta = _read_mat(path)
-            elif fmt_name in ("png", "jpg"): data, meta = _read_frame(path)[None], {}
-            else: data, meta = _read_rsciio(path, fmt_name)
-        except _IngestError:
-            raise
-        except Exception as e:
-            raise ValueError(f"read_video: could not read {path} as {fmt_name} with {_READER_NAME.get(fmt_name, fmt_name)}: "
-                             f"{type(e).__name__}: {str(e).rstrip('.')}. The file may be truncated or corrupt, or not a {fmt_name} "
-                             "file: check that it opens in its own software, or pass fmt= for the right format") from e
+    read = _read_dir if path.is_dir() else _read_file
+    data, meta, fmt_name = read(path, fmt, progress=progress)
     attrs = {"label": label if label is not None else path.stem, "source": str(path), "format": fmt_name, **meta}
     _calibrate(attrs, np.shape(data), pixel_size=pixel_size, frame_time=frame_time)
     return _as_video(data, attrs=attrs)
