@@ -62,7 +62,7 @@ def frame_image(frame, *, max_size=240, title="", height=480):
         cmap="gray", invert_yaxis=True, data_aspect=1, frame_height=height, tools=["tap", "hover"],
         active_tools=["tap"], title=title, framewise=True, colorbar=False, xlabel="col (px)", ylabel="row (px)")
 
-
+# %% ../nbs/12a_plots.ipynb #3657b922
 def _colour(clamped, keyframe):
     return COLOURS["clamped"] if clamped else COLOURS["keyframe"] if keyframe else COLOURS["window"]
 
@@ -85,7 +85,7 @@ def window_overlay(centre, window, *, clamped=False, keyframe=False):
     return (window_box(centre, window, clamped=clamped, keyframe=keyframe)
             * window_centre(centre, clamped=clamped, keyframe=keyframe))
 
-
+# %% ../nbs/12a_plots.ipynb #26c3c817
 def frame_plot(frame, centre, window, *, clamped=False, keyframe=False, max_size=240, title="", height=480):
     """The frame (downsampled) with the crop window and its centre drawn on it.
 

@@ -39,7 +39,7 @@ def load_recipe(recipe=None):
         raise ValueError(f"recipe={str(path)!r} lists no videos; add a 'videos' list like temvp/data/demo.json's.")
     return rec
 
-
+# %% ../nbs/15_study.ipynb #49f0b063
 def _same_video(old, preset, opts):
     "True if a stored simulated video was made with this preset and these `simulate` options (the demo keeps it)."
     from inspect import signature
@@ -49,7 +49,7 @@ def _same_video(old, preset, opts):
             and old.sizes["time"] == opts.get("n_frames", old.sizes["time"])
             and all(old.attrs.get(k) == opts[k] for k in opts if k not in ("n_frames", "size")))
 
-
+# %% ../nbs/15_study.ipynb #f3b5e17d
 def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False, replace=False, progress=True,
          log=None):
     """Run the main job on the bundled defaults: simulate, track, crop, build clip tables, train, evaluate, draw.
@@ -111,7 +111,7 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False,
         study(store, out, recipe=rec, replace=replace, progress=progress, log=log)
     return store
 
-
+# %% ../nbs/15_study.ipynb #a1227220
 def study(store, out, *, recipe=None, replace=False, progress=True, log=None):
     """The modelling half of the demo: train the recipe's sweep, evaluate it, draw every figure and Table 1.
 
