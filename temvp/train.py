@@ -548,7 +548,241 @@ def trained_clips(run_dir):
     path = Path(run_dir) / "clips.json"
     return json.loads(path.read_text()) if path.is_file() else None
 
-# %% ../nbs/08_train.ipynb #0b19faad
+# %% ../nbs/08_train.ipynb #3c13eb4f
+class _EpochOrder:
+    """A sampler (torch's sense: dataset indices, with a length) of the training clips of one epoch, in a fresh
+    random order: one `torch.randperm` of `positions` per epoch from the run's generator, cut to `clips_per_epoch`
+    (None: all of them)."""
+
+    def __init__(self, positions, *, generator, clips_per_epoch=None):
+        self.positions, self.generator, self.clips_per_epoch = np.asarray(positions), generator, clips_per_epoch
+        self.order = self.positions[:0]
+
+    def new_epoch(self):
+        "Draw the next epoch's order (the generator's next permutation; no other draw comes between)."
+        import torch
+        self.order = self.positions[torch.randperm(len(self.positions), generator=self.generator).numpy()]
+        self.order = self.order[:self.clips_per_epoch]
+
+    def __iter__(self):
+        return (int(i) for i in self.order)
+
+    def __len__(self):
+        return len(self.order)
+
+# %% ../nbs/08_train.ipynb #ab87a826
+class _RankBatches:
+    """A batch sampler: global batches of `batch_size` clips in `sampler`'s order, each shared out between the
+    `world` processes of a torchrun job: process `rank` takes clips rank, rank + world, ... of every global batch.
+    A process left without a clip of a (short, last) batch takes the batch's first one with weight 0 (`counts`)."""
+
+    def __init__(self, sampler, batch_size, *, rank=0, world=1):
+        self.sampler, self.batch_size, self.rank, self.world = sampler, batch_size, rank, world
+
+    def _global(self):
+        order = list(self.sampler)
+        return [order[b:b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+
+    def __iter__(self):
+        for glob in self._global():
+            yield glob[self.rank::self.world] or glob[:1]
+
+    def __len__(self):
+        return -(-len(self.sampler) // self.batch_size)
+
+    def counts(self):
+        "Per batch: (clips of this process's share, clips of the global batch)."
+        return [(len(glob[self.rank::self.world]), len(glob)) for glob in self._global()]
+
+
+class _Numbered:
+    "A clip dataset whose items carry their position too, (inputs, targets, position): errors can name the clips."
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, i):
+        x, y = self.ds[i]
+        return x, y, i
+
+# %% ../nbs/08_train.ipynb #855ea284
+@dataclass
+class _Run:
+    "One training run between its steps: its data and folder, then its model, optimiser, generator and history."
+    config: TrainConfig
+    run_dir: Path
+    device: object
+    bf16: bool
+    rank: int
+    world: int
+    mcfg: object
+    ds: object
+    tr: np.ndarray
+    va: np.ndarray
+    resume_from: Path | None = None
+    model: object = None
+    fmodel: object = None
+    opt: object = None
+    sched: object = None
+    gen: object = None
+    order: _EpochOrder | None = None
+    batches: _RankBatches | None = None
+    loader: object = None
+    hist: dict | None = None
+    epoch: int = 0
+    stopped: bool = False
+
+# %% ../nbs/08_train.ipynb #6a42e843
+def _open_run(store, config, *, run_dir, resume, overwrite):
+    "A `_Run` holding the data of `config` and its checked or created folder (by rank 0), but no model yet."
+    from temvp.phydnet import check_frames
+    store, run_dir = check_store(store), Path(run_dir)
+    device = resolve_device(config.device)
+    bf16 = use_bf16(config.bf16, device)
+    rank, world = _distributed(device)
+    mcfg = config.model_config()
+    ds = ClipDataset(store, config.label, n_f=config.n_f, n_s=config.n_s, split="train", kind=config.kind,
+                     in_memory=config.in_memory, inputs=config.inputs)
+    if len(ds) == 0:
+        raise ValueError(f"video {config.label!r} has no training clips for n_f={config.n_f}, n_s={config.n_s}; "
+                         "use a shorter strategy.")
+    check_frames(ds[0][0][None], mcfg.factor, name=f"crops of {config.label!r}")
+    tr, va = split_validation(ds.starts, fraction=config.val_fraction, seed=config.seed, kind=config.kind,
+                              span=clip_span(config.n_f, config.n_s))
+    resume_from = _on_rank0(rank, world, lambda: _prepare_run(run_dir, _record(store, config), resume=resume,
+                                                              overwrite=overwrite))
+    return _Run(config, run_dir, device, bf16, rank, world, mcfg, ds, tr, va, resume_from)
+
+# %% ../nbs/08_train.ipynb #45082068
+def _build(run):
+    "Give `run` its model (seeded, or the `init` weights), optimiser, scheduler, generator, sampler and loader."
+    import torch
+    from torch.utils.data import DataLoader
+    from temvp.phydnet import PhyDNet
+    cfg, device = run.config, run.device
+    torch.manual_seed(cfg.seed)
+    run.model = PhyDNet(run.mcfg).to(device, memory_format=_memory_format(device, cfg.channels_last))
+    if cfg.init is not None and run.resume_from is None:
+        run.model.load_state_dict(init_state(cfg.init, run.mcfg))
+    run.fmodel = torch.compile(run.model) if cfg.compile else run.model
+    if run.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        run.fmodel = DistributedDataParallel(run.fmodel, device_ids=[device.index] if device.type == "cuda" else None)
+    run.opt = torch.optim.Adam(run.model.parameters(), lr=cfg.lr)
+    run.sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(run.opt, patience=cfg.lr_patience, factor=cfg.lr_factor)
+                 if cfg.lr_patience is not None else None)
+    run.gen = torch.Generator().manual_seed(cfg.seed)
+    run.hist = {c: [] for c in HISTORY_COLUMNS}
+    run.order = _EpochOrder(run.tr, generator=run.gen, clips_per_epoch=cfg.clips_per_epoch)
+    run.batches = _RankBatches(run.order, cfg.batch_size, rank=run.rank, world=run.world)
+    # a generator of its own: the loader draws a (here unused) worker seed, which must not move the global RNG
+    run.loader = DataLoader(_Numbered(run.ds), batch_sampler=run.batches, generator=torch.Generator())
+
+# %% ../nbs/08_train.ipynb #9225913c
+def _restore(run, path):
+    "Continue `run` from checkpoint `path`: weights, optimiser, scheduler, generators, history and epoch."
+    import torch
+    ck = load_checkpoint(path, model_config=run.mcfg, map_location=run.device)
+    run.model.load_state_dict(ck["model"])
+    run.opt.load_state_dict(ck["optimizer"])
+    if run.sched is not None and ck.get("scheduler"):
+        run.sched.load_state_dict(ck["scheduler"])
+    run.gen.set_state(ck["rng"]["generator"])
+    torch.set_rng_state(ck["rng"]["torch"])
+    if run.device.type == "cuda" and ck["rng"].get("cuda"):
+        torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
+    run.hist, run.epoch, run.stopped = ck["history"], ck["epoch"], ck.get("stopped_early", False)
+
+# %% ../nbs/08_train.ipynb #d4c3e753
+def _train_epoch(run, epoch, *, progress):
+    "Train `run` for one epoch: draw its clip order, then one step per batch; the mean loss per clip."
+    from tqdm.auto import tqdm
+    cfg, p_tf = run.config, run.config.teacher_forcing(epoch)
+    run.order.new_epoch()
+    per_epoch = len(run.batches)  # batches per epoch: min(clips_per_epoch, training clips) / batch_size, rounded up
+    run.model.train()
+    total = 0.0
+    bar = tqdm(run.loader, total=per_epoch, desc=f"epoch {epoch}/{cfg.epochs}", leave=False,
+               disable=not progress or run.rank > 0)
+    for i, ((x, y, idx), (n_local, n_global)) in enumerate(zip(bar, run.batches.counts())):
+        if cfg.schedule != "constant" or cfg.warmup:
+            for g in run.opt.param_groups:
+                g["lr"] = lr_at((epoch - 1) * per_epoch + i, cfg, per_epoch * cfg.epochs)
+        # weighted so that the average of the processes' gradients is the gradient of the global batch mean
+        loss = _train_step(run, x.to(run.device), y.to(run.device), idx, p_tf=p_tf, epoch=epoch,
+                           weight=n_local * run.world / n_global)
+        total += loss * n_local
+        bar.set_postfix(loss=f"{loss:.4g}")
+    if run.world > 1:
+        total = _all_sum(total, run.device)
+    return total / len(run.order)
+
+# %% ../nbs/08_train.ipynb #2862fd58
+def _train_step(run, x, y, idx, *, p_tf, epoch, weight=1.0):
+    "One optimiser step on inputs `x` and targets `y` (clips `idx`); the batch's loss."
+    import torch
+    from temvp.phydnet import moment_loss
+    cfg = run.config
+    if cfg.augment:
+        x, y = dihedral(x, y, run.gen)
+    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+        raise ValueError(f"the crops of {cfg.label!r} hold NaN or inf (clips starting at "
+                         f"{run.ds.starts[idx.numpy()].tolist()}: a missing or corrupt chunk?); run `temvp track` "
+                         "again for that video. Nothing of this epoch was saved.")
+    tf = bool(torch.rand((), generator=run.gen) < p_tf)
+    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.bf16):
+        out = run.fmodel(x, n_out=cfg.n_f, targets=y, teacher_forcing=tf)
+    step_loss, moment = forecast_loss(out, x, y), moment_loss(run.model).float()
+    if not torch.isfinite(step_loss + moment):
+        raise ValueError(f"training {str(run.run_dir)!r} diverged: the loss is {(step_loss + moment).item()} at "
+                         f"epoch {epoch}; lower the learning rate (lr={cfg.lr}) and resume from the last good "
+                         "checkpoint or start again. Nothing of this epoch was saved.")
+    run.opt.zero_grad(set_to_none=True)
+    (weight * step_loss + moment).backward()
+    run.opt.step()
+    return (step_loss + moment).item()
+
+# %% ../nbs/08_train.ipynb #cba25d42
+def _end_epoch(run, epoch, train_loss, *, persist, t0, progress):
+    "Validate, step the plateau scheduler, add the epoch's row to the history and decide on early stopping."
+    from tqdm.auto import tqdm
+    cfg = run.config
+    val_loss, val_mse = (_evaluate(run.fmodel, run.ds, run.va, n_f=cfg.n_f, batch_size=cfg.batch_size,
+                                   device=run.device, bf16=run.bf16) if len(run.va) else (math.nan, math.nan))
+    if run.sched is not None:
+        run.sched.step(val_loss if len(run.va) else train_loss)
+    row = (epoch, train_loss, val_loss, val_mse, persist, run.opt.param_groups[0]["lr"], time.perf_counter() - t0)
+    for c, v in zip(HISTORY_COLUMNS, row):
+        run.hist[c].append(float(v) if c != "epoch" else int(v))
+    run.epoch, run.stopped = epoch, _early_stop(run.hist["val_loss"], cfg.early_stop)
+    if progress and run.rank == 0:
+        tqdm.write(f"epoch {epoch}/{cfg.epochs}: train loss {train_loss:.4g}, val loss {val_loss:.4g}, val MSE "
+                   f"{val_mse:.4g} (persistence {persist:.4g}), lr {row[5]:.3g}, {row[6]:.1f} s")
+
+# %% ../nbs/08_train.ipynb #88c7f8ba
+def _state(run):
+    "The checkpoint of `run` as it stands: plain data and tensors only."
+    import torch
+    return {"format": CHECKPOINT_FORMAT, "temvp_version": __version__, "model_config": run.mcfg.to_dict(),
+            "train_config": asdict(run.config), "epoch": run.epoch, "model": run.model.state_dict(),
+            "optimizer": run.opt.state_dict(), "scheduler": run.sched.state_dict() if run.sched is not None else None,
+            "history": run.hist, "stopped_early": run.stopped,
+            "rng": {"generator": run.gen.get_state(), "torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if run.device.type == "cuda" else []}}
+
+
+def _checkpoint(run):
+    "Save `run` after its epoch (rank 0 only): last.pt, a kept copy every `checkpoint_every` epochs, history.csv."
+    save_checkpoint(run.run_dir / "last.pt", _state(run))
+    if run.epoch % run.config.checkpoint_every == 0:
+        _atomic(run.run_dir / "checkpoints" / f"epoch_{run.epoch:04d}.pt",
+                lambda p: shutil.copyfile(run.run_dir / "last.pt", p))
+    _write_history(run.run_dir, run.hist)
+
+# %% ../nbs/08_train.ipynb #590ddacb
 def train(store, config, *, run_dir, resume=False, overwrite=False, progress=True, stop_after=None):
     """Train one PhyDNet on the clips of one video and strategy; return the run folder.
 
@@ -575,126 +809,29 @@ def train(store, config, *, run_dir, resume=False, overwrite=False, progress=Tru
     Path
         `run_dir`.
     """
-    import torch
-    from tqdm.auto import tqdm
-    from temvp.phydnet import PhyDNet, check_frames, moment_loss
-    store, run_dir = check_store(store), Path(run_dir)
-    device = resolve_device(config.device)
-    bf16 = use_bf16(config.bf16, device)
-    rank, world = _distributed(device)
-    mcfg = config.model_config()
-    ds = ClipDataset(store, config.label, n_f=config.n_f, n_s=config.n_s, split="train", kind=config.kind,
-                     in_memory=config.in_memory, inputs=config.inputs)
-    if len(ds) == 0:
-        raise ValueError(f"video {config.label!r} has no training clips for n_f={config.n_f}, n_s={config.n_s}; "
-                         "use a shorter strategy.")
-    check_frames(ds[0][0][None], mcfg.factor, name=f"crops of {config.label!r}")
-    tr, va = split_validation(ds.starts, fraction=config.val_fraction, seed=config.seed, kind=config.kind,
-                              span=clip_span(config.n_f, config.n_s))
-    resume_from = _on_rank0(rank, world, lambda: _prepare_run(run_dir, _record(store, config), resume=resume,
-                                                              overwrite=overwrite))
-
-    torch.manual_seed(config.seed)
-    model = PhyDNet(mcfg).to(device, memory_format=_memory_format(device, config.channels_last))
-    if config.init is not None and resume_from is None:
-        model.load_state_dict(init_state(config.init, mcfg))
-    fmodel = torch.compile(model) if config.compile else model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-        fmodel = DistributedDataParallel(fmodel, device_ids=[device.index] if device.type == "cuda" else None)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=config.lr_patience, factor=config.lr_factor)
-             if config.lr_patience is not None else None)
-    gen = torch.Generator().manual_seed(config.seed)
-    hist, epoch0, stopped = {c: [] for c in HISTORY_COLUMNS}, 0, False
-    if resume_from is not None:
-        ck = load_checkpoint(resume_from, model_config=mcfg, map_location=device)
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["optimizer"])
-        if sched is not None and ck.get("scheduler"):
-            sched.load_state_dict(ck["scheduler"])
-        gen.set_state(ck["rng"]["generator"]); torch.set_rng_state(ck["rng"]["torch"])
-        if device.type == "cuda" and ck["rng"].get("cuda"):
-            torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
-        hist, epoch0, stopped = ck["history"], ck["epoch"], ck.get("stopped_early", False)
-    if rank == 0:
-        _write_history(run_dir, hist)
-        _record_clips(run_dir, ds.starts[tr], ds.starts[va], resume=resume_from is not None)
-    if config.epochs == 0 and resume_from is None and rank == 0:  # the weights started from, as a run (epoch 0)
-        ck = {"format": CHECKPOINT_FORMAT, "temvp_version": __version__, "model_config": mcfg.to_dict(),
-              "train_config": asdict(config), "epoch": 0, "model": model.state_dict(), "optimizer": opt.state_dict(),
-              "scheduler": None, "history": hist, "stopped_early": False,
-              "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state(), "cuda": []}}
-        save_checkpoint(run_dir / "last.pt", ck)
-        _atomic(run_dir / "checkpoints" / "epoch_0000.pt", lambda p: shutil.copyfile(run_dir / "last.pt", p))
-    if stopped or epoch0 >= config.epochs:
-        return run_dir
-    persist = _persistence_mse(ds, va, config) if len(va) else math.nan
-    per_epoch = -(-min(len(tr), config.clips_per_epoch or len(tr)) // config.batch_size)  # batches per epoch
-    for epoch in range(epoch0 + 1, config.epochs + 1):
-        t0, p_tf = time.perf_counter(), config.teacher_forcing(epoch)
-        perm = tr[torch.randperm(len(tr), generator=gen).numpy()][:config.clips_per_epoch]
-        model.train()
-        total = 0.0
-        bar = tqdm(range(0, len(perm), config.batch_size), desc=f"epoch {epoch}/{config.epochs}", leave=False,
-                   disable=not progress or rank > 0)
-        for i, b in enumerate(bar):
-            if config.schedule != "constant" or config.warmup:
-                for g in opt.param_groups:
-                    g["lr"] = lr_at((epoch - 1) * per_epoch + i, config, per_epoch * config.epochs)
-            glob = perm[b:b + config.batch_size]
-            local = glob[rank::world]  # this process's share of the global batch
-            x, y = _batch(ds, local if len(local) else glob[:1], device)
-            if config.augment:
-                x, y = dihedral(x, y, gen)
-            if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
-                raise ValueError(f"the crops of {config.label!r} hold NaN or inf (clips starting at "
-                                 f"{ds.starts[local].tolist()}: a missing or corrupt chunk?); run `temvp track` again "
-                                 "for that video. Nothing of this epoch was saved.")
-            tf = bool(torch.rand((), generator=gen) < p_tf)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                out = fmodel(x, n_out=config.n_f, targets=y, teacher_forcing=tf)
-            step_loss, moment = forecast_loss(out, x, y), moment_loss(model).float()
-            if not torch.isfinite(step_loss + moment):
-                raise ValueError(f"training {str(run_dir)!r} diverged: the loss is {(step_loss + moment).item()} at "
-                                 f"epoch {epoch}; lower the learning rate (lr={config.lr}) and resume from the last good "
-                                 "checkpoint or start again. Nothing of this epoch was saved.")
-            # weighted so that the average of the processes' gradients is the gradient of the global batch mean
-            weight = len(local) * world / len(glob)
-            opt.zero_grad(set_to_none=True)
-            (weight * step_loss + moment).backward()
-            opt.step()
-            total += (step_loss + moment).item() * len(local)
-            bar.set_postfix(loss=f"{(step_loss + moment).item():.4g}")
-        if world > 1:
-            total = _all_sum(total, device)
-        val_loss, val_mse = (_evaluate(fmodel, ds, va, n_f=config.n_f, batch_size=config.batch_size, device=device,
-                                       bf16=bf16) if len(va) else (math.nan, math.nan))
-        train_loss = total / len(perm)
-        if sched is not None:
-            sched.step(val_loss if len(va) else train_loss)
-        row = (epoch, train_loss, val_loss, val_mse, persist, opt.param_groups[0]["lr"], time.perf_counter() - t0)
-        for c, v in zip(HISTORY_COLUMNS, row):
-            hist[c].append(float(v) if c != "epoch" else int(v))
-        stopped = _early_stop(hist["val_loss"], config.early_stop)
-        ck = {"format": CHECKPOINT_FORMAT, "temvp_version": __version__, "model_config": mcfg.to_dict(),
-              "train_config": asdict(config), "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
-              "scheduler": sched.state_dict() if sched is not None else None, "history": hist, "stopped_early": stopped,
-              "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state(),
-                      "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else []}}
-        if progress and rank == 0:
-            tqdm.write(f"epoch {epoch}/{config.epochs}: train loss {train_loss:.4g}, val loss {val_loss:.4g}, val MSE "
-                       f"{val_mse:.4g} (persistence {persist:.4g}), lr {row[5]:.3g}, {row[6]:.1f} s")
-        if rank == 0:
-            save_checkpoint(run_dir / "last.pt", ck)
-            if epoch % config.checkpoint_every == 0:
-                _atomic(run_dir / "checkpoints" / f"epoch_{epoch:04d}.pt",
-                        lambda p: shutil.copyfile(run_dir / "last.pt", p))
-            _write_history(run_dir, hist)
-        if stopped or (stop_after is not None and epoch >= stop_after):
+    run = _open_run(store, config, run_dir=run_dir, resume=resume, overwrite=overwrite)
+    _build(run)
+    if run.resume_from is not None:
+        _restore(run, run.resume_from)
+    if run.rank == 0:
+        _write_history(run.run_dir, run.hist)
+        _record_clips(run.run_dir, run.ds.starts[run.tr], run.ds.starts[run.va], resume=run.resume_from is not None)
+        if config.epochs == 0 and run.resume_from is None:  # the weights started from, as a run (epoch 0)
+            _checkpoint(run)
+    if run.stopped or run.epoch >= config.epochs:
+        return run.run_dir
+    persist = _persistence_mse(run.ds, run.va, config) if len(run.va) else math.nan
+    for epoch in range(run.epoch + 1, config.epochs + 1):
+        t0 = time.perf_counter()
+        train_loss = _train_epoch(run, epoch, progress=progress)
+        _end_epoch(run, epoch, train_loss, persist=persist, t0=t0, progress=progress)
+        if run.rank == 0:
+            _checkpoint(run)
+        if run.stopped or (stop_after is not None and epoch >= stop_after):
             break
-    return run_dir
+    return run.run_dir
 
-
+# %% ../nbs/08_train.ipynb #0a6c1634
 def _distributed(device):
     "(rank, world size), joining the process group when started by torchrun (WORLD_SIZE > 1)."
     import torch.distributed as dist
@@ -731,7 +868,7 @@ def _all_sum(value, device):
     dist.all_reduce(t)
     return float(t.item())
 
-
+# %% ../nbs/08_train.ipynb #007df281
 def _write_history(run_dir, hist):
     _atomic(Path(run_dir) / "history.csv", lambda p: pd.DataFrame(hist, columns=HISTORY_COLUMNS).to_csv(p, index=False))
 
