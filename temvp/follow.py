@@ -327,6 +327,40 @@ def _fill_gaps(pos, lost, drift, max_gap):
             out[idx, ax] = np.interp(idx, [a, b], rel[[a, b], ax]) + drift[idx, ax]
     return out
 
+# %% ../nbs/03a_follow.ipynb #3c7b4679
+def _first_particle(f0, start, contrast):
+    "(centre, diameter, cue, scale) in frame `f0` of the particle that `start` picks."
+    det = detect_particles(f0, contrast=contrast)
+    cue, scale = det.attrs["contrast"], det.attrs["scale"]
+    i = pick_particle(det, start)
+    d, c0 = float(det.diameter.values[i]), np.array([det.row.values[i], det.col.values[i]])
+    if not isinstance(start, str) and math.hypot(*(c0 - _point(start))) > d:
+        c0 = np.array(_point(start))             # nothing detected there: follow what is at that point
+    return c0, d, cue, scale
+
+# %% ../nbs/03a_follow.ipynb #4dcae7ea
+def _two_passes(arr, c0, d, cue, scale, drift, radius, min_confidence, progress):
+    "Centres, confidences and lost flags of the second pass, whose template averages the first pass's finds."
+    m = _Matcher(np.asarray(arr[0], np.float32), c0, d, cue, scale)
+    pos, conf, lost = _pass(m, arr, c0, drift, radius, d, min_confidence, progress)
+    found = np.flatnonzero(~lost)
+    pick = found[np.linspace(0, len(found) - 1, min(len(found), 64)).astype(int)]
+    m = m.averaged(arr[pick], pos[pick])
+    return _pass(m, arr, c0 + m.shift * m.b, drift, radius, d, min_confidence, progress)
+
+# %% ../nbs/03a_follow.ipynb #592b8f95
+def _follow_track(da, pos, conf, lost, window, method, d, cue, scale):
+    "A Track of video `da` from the followed centres `pos`, with `particle_centre`, `confidence` and `lost`."
+    T, H, W = da.shape
+    centres, clamped = _clamp(pos, window, (H, W))
+    ds = _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method,
+                   {"seconds": da["seconds"]} if "seconds" in da.coords else None)
+    ds["particle_centre"] = (("time", "axis"), pos)
+    ds["confidence"] = ("time", conf)
+    ds["lost"] = ("time", lost)
+    ds.attrs.update(diameter=d, contrast=cue, scale=float(scale))
+    return ds
+
 # %% ../nbs/03a_follow.ipynb #f9ba123a
 def follow_particle(frames, *, start="largest", contrast="auto", window=128, search=None, max_gap=5,
                     min_confidence=0.3, progress=False):
@@ -376,31 +410,14 @@ def follow_particle(frames, *, start="largest", contrast="auto", window=128, sea
     _check_window(window, (H, W))
     arr = np.asarray(da.values)
     f0 = np.asarray(arr[0], np.float32)
-    det = detect_particles(f0, contrast=contrast)
-    cue, scale = det.attrs["contrast"], det.attrs["scale"]
-    i = pick_particle(det, start)
-    d, c0 = float(det.diameter.values[i]), np.array([det.row.values[i], det.col.values[i]])
-    if not isinstance(start, str) and math.hypot(*(c0 - _point(start))) > d:
-        c0 = np.array(_point(start))             # nothing detected there: follow what is at that point
+    c0, d, cue, scale = _first_particle(f0, start, contrast)
     radius = float(search) if search is not None else max(5.0, 0.4 * d)
     drift = _plausible(estimate_drift(da).values, radius)
-    m = _Matcher(f0, c0, d, cue, scale)
-    pos, conf, lost = _pass(m, arr, c0, drift, radius, d, min_confidence, progress)
-    found = np.flatnonzero(~lost)
-    pick = found[np.linspace(0, len(found) - 1, min(len(found), 64)).astype(int)]
-    m = m.averaged(arr[pick], pos[pick])
-    pos, conf, lost = _pass(m, arr, c0 + m.shift * m.b, drift, radius, d, min_confidence, progress)
+    pos, conf, lost = _two_passes(arr, c0, d, cue, scale, drift, radius, min_confidence, progress)
     pos = _fill_gaps(pos, lost, drift, max_gap)
     if lost.any():
         log.info("follow_particle: lost in %d of %d frames (%s)", lost.sum(), T, np.flatnonzero(lost)[:10].tolist())
-    centres, clamped = _clamp(pos, window, (H, W))
     how = "largest in frame 0" if isinstance(start, str) else "nearest the given point"
     method = (f"particle followed ({how}) by its {cue} cue at scale {scale:.3g} px, diameter {d:.1f} px, "
               f"search radius {radius:.3g} px")
-    ds = _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method,
-                   {"seconds": da["seconds"]} if "seconds" in da.coords else None)
-    ds["particle_centre"] = (("time", "axis"), pos)
-    ds["confidence"] = ("time", conf)
-    ds["lost"] = ("time", lost)
-    ds.attrs.update(diameter=d, contrast=cue, scale=float(scale))
-    return ds
+    return _follow_track(da, pos, conf, lost, window, method, d, cue, scale)
