@@ -62,7 +62,7 @@ def run_checkpoints(run_dir):
                                 "train it first (temvp.train.train or `temvp train`), or pass a run folder that has.")
     return dict(sorted(kept.items()))
 
-
+# %% ../nbs/12_evaluate.ipynb #f8d5cf5c
 def _pick_epochs(kept, epochs, run_dir):
     if isinstance(epochs, str):
         if epochs not in ("all", "last"):
@@ -172,7 +172,7 @@ def _order_resolves(video, *, pixel_size):
         return False
     return True
 
-
+# %% ../nbs/12_evaluate.ipynb #75c82f57
 def _pixel_size(store, label):
     "Angstrom per crop pixel: the crops' own (resampled crops record theirs), else the video's, else None."
     for stage in ("crops", "videos"):
@@ -374,7 +374,7 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
                                                  "test_start": ("test_clip", per["test"]["starts"])})
     return _describe(out)
 
-
+# %% ../nbs/12_evaluate.ipynb #dd7a4e97
 def _provenance(store, labels_):
     return {"store": str(Path(store).resolve()), "store_fingerprint": json.dumps(store_fingerprint(store, labels_)),
             "temvp_version": __version__, "cube_version": CUBE_VERSION,
@@ -458,7 +458,7 @@ def clean_crops(store, label, *, check=True):
     clean = cut.values.astype(np.float64)
     return ((clean - crops.attrs["norm_mean"]) / crops.attrs["norm_std"]).astype(np.float32)
 
-
+# %% ../nbs/12_evaluate.ipynb #1cddafe4
 def noise_ceiling(store, label, *, check=True):
     """Per-frame metrics of a simulated video's noise-free crops against its noisy crops (the noise ceiling).
 
@@ -491,7 +491,7 @@ def noise_ceiling(store, label, *, check=True):
     return xr.DataArray(m.astype(np.float32), dims=("time", "metric"),
                         coords={"time": crops["time"].values, "metric": list(METRICS)}, name="ceiling")
 
-
+# %% ../nbs/12_evaluate.ipynb #7942fb2e
 def _add_ceiling(cube, store):
     got = {str(k): noise_ceiling(store, str(k)) for k in cube["size"].values}
     got = {k: v.expand_dims(size=[k]) for k, v in got.items() if v is not None}
@@ -701,7 +701,7 @@ def _strings(ds):
             ds[name] = v.astype(object)
     return ds
 
-
+# %% ../nbs/12_evaluate.ipynb #ee19fe5c
 def open_cube(out, *, store=None):
     """Open a metric cube written by `evaluate` (lazily); with `store`, check it was computed from that store.
 
@@ -742,7 +742,7 @@ def _as_sweep(cube):
     c = c.assign(has_run=xr.DataArray(True), evaluated=xr.DataArray(np.ones(c.sizes["epoch"], bool), dims="epoch"))
     return c.expand_dims(size=[a["label"]], n_f=[a["n_f"]], n_s=[a["n_s"]])
 
-
+# %% ../nbs/12_evaluate.ipynb #3e22c32b
 def averages(cube, *, over=("clip", "lead")):
     """Means of the cube's per-frame metrics over `over`, for the splits train, test and both.
 
@@ -778,7 +778,7 @@ def averages(cube, *, over=("clip", "lead")):
         out.update({f"{key}_mean": r["mean"], f"{key}_n": r["n"], f"{key}_n_missing": r["n_missing"]})
     return xr.Dataset(out)
 
-
+# %% ../nbs/12_evaluate.ipynb #777ba8f2
 def at_final_epoch(da, cube):
     "`da` (with an epoch dim) at each run's final epoch; NaN where there is no run."
     cube = _as_sweep(cube)
@@ -906,7 +906,7 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
     out.attrs.update(variant=variant, split=split, strategy=strategy)
     return out
 
-
+# %% ../nbs/12_evaluate.ipynb #22d27196
 def summary(cube, *, show=True):
     """A short text summary of a metric cube: Table 1 and, per run, the test MSE/SSIM skill over persistence."""
     cube = _as_sweep(cube)
