@@ -142,6 +142,39 @@ def _track(frames, name, side, start, progress):
         raise ValueError(f"video {name!r}: no particle stands out in its first frames; give its centre in frame 0 "
                          f"by hand: `temvp track --key {name}:0:ROW,COL` (keyframes={{{name!r}: {{0: (row, col)}}}}).") from None
 
+# %% ../nbs/05_pipeline.ipynb #fd3287f5
+def _check_track_labels(store, names, keyframes):
+    "Raise unless there are videos to track and every video with key frames is among them."
+    if not names:
+        raise ValueError(f"store {str(store)!r} has no videos; add one with `temvp synth` or `temvp ingest`.")
+    unknown = sorted(set(keyframes or {}) - set(names))
+    if unknown:
+        raise ValueError(f"key frames for {unknown}, which {'are' if len(unknown) > 1 else 'is'} not among the videos "
+                         f"tracked ({', '.join(names)}); check the label in --key LABEL:FRAME:ROW,COL.")
+
+# %% ../nbs/05_pipeline.ipynb #78442ec7
+def _stored_keyframes(store, name, side, n_frames):
+    "{frame: (row, col)} of the key frames stored with the track of `name`, if it was made with this window and length."
+    if not has(store, "tracks", name):
+        return {}
+    old = read_stage(store, "tracks", name).load()
+    if old.attrs.get("window") == side and old.sizes["time"] == n_frames:
+        return {int(t): tuple(old.track.sel(time=t).values) for t in old.time[old.keyframe].values}
+    return {}
+
+# %% ../nbs/05_pipeline.ipynb #6f79c609
+def _crop_to_store(store, name, frames, trk, keys, *, side, out):
+    "Apply key frames `keys` to `trk`, crop, resample and normalise, and write track and crops; returns the track."
+    from temvp.track import crop, normalise, resample, set_keyframes
+    if keys:
+        trk = set_keyframes(trk, keys, frame_shape=frames.shape[1:])
+    cut = crop(frames, trk)
+    crops = normalise(resample(cut, out) if out is not None and out != side else cut).rename("crops")
+    trk.attrs["track_sha1"] = crops.attrs["track_sha1"] = track_digest(trk)   # see `temvp.store.check_pair`
+    write_stage(store, "tracks", name, trk, replace=True)
+    write_stage(store, "crops", name, crops, replace=True, chunks={"crops": (1,) + crops.shape[1:]})
+    return trk
+
 # %% ../nbs/05_pipeline.ipynb #8170c9fd
 def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyframes=True, progress=False,
                    field=None, out=None, follow=False, contrast="auto", start="largest"):
@@ -185,38 +218,21 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
         The tracks written, by label.
     """
     from temvp.follow import follow_particle
-    from temvp.track import crop, normalise, resample, set_keyframes
     store = check_store(store)
     names = labels_ or labels(store, "videos")
-    if not names:
-        raise ValueError(f"store {str(store)!r} has no videos; add one with `temvp synth` or `temvp ingest`.")
-    unknown = sorted(set(keyframes or {}) - set(names))
-    if unknown:
-        raise ValueError(f"key frames for {unknown}, which {'are' if len(unknown) > 1 else 'is'} not among the videos "
-                         f"tracked ({', '.join(names)}); check the label in --key LABEL:FRAME:ROW,COL.")
+    _check_track_labels(store, names, keyframes)
     done = {}
     for name in names:
         frames = read_stage(store, "videos", name).frames.load()
         side = _field_side(frames, field, contrast) if field is not None else window
         _check_model_side(out if out is not None else side)
-        keys = {}
-        if keep_keyframes and has(store, "tracks", name):
-            old = read_stage(store, "tracks", name).load()
-            if old.attrs.get("window") == side and old.sizes["time"] == frames.sizes["time"]:
-                keys = {int(t): tuple(old.track.sel(time=t).values) for t in old.time[old.keyframe].values}
+        keys = _stored_keyframes(store, name, side, frames.sizes["time"]) if keep_keyframes else {}
         keys.update((keyframes or {}).get(name, {}))
         if follow:
             trk = follow_particle(frames, window=side, contrast=contrast, start=start, progress=progress)
         else:
             trk = _track(frames, name, side, keys.get(0), progress)
-        if keys:
-            trk = set_keyframes(trk, keys, frame_shape=frames.shape[1:])
-        cut = crop(frames, trk)
-        crops = normalise(resample(cut, out) if out is not None and out != side else cut).rename("crops")
-        trk.attrs["track_sha1"] = crops.attrs["track_sha1"] = track_digest(trk)   # see `temvp.store.check_pair`
-        write_stage(store, "tracks", name, trk, replace=True)
-        write_stage(store, "crops", name, crops, replace=True, chunks={"crops": (1,) + crops.shape[1:]})
-        done[name] = trk
+        done[name] = _crop_to_store(store, name, frames, trk, keys, side=side, out=out)
     return done
 
 # %% ../nbs/05_pipeline.ipynb #608aba91
@@ -231,35 +247,39 @@ def track_error(store, label):
     trk = read_stage(store, "tracks", label).track
     return np.hypot(*(trk - video.true_centre).transpose("axis", "time")).rename("track_error").load()
 
-# %% ../nbs/05_pipeline.ipynb #ea2be709
-def summary(store):
-    """A text summary of a store: videos, tracks, crops and clip counts per strategy (Figure S2)."""
-    store = check_store(store)
-    lines = [f"temvp store {store}"]
-    for name in labels(store, "videos"):
-        v = read_stage(store, "videos", name)
-        t, h, w = v.frames.shape
-        px = f"{v.attrs['pixel_size']:.4g} A/px" if "pixel_size" in v.attrs else "pixel size unknown"
-        ft = f", {v.attrs['frame_time']:.3g} s/frame" if "frame_time" in v.attrs else ""
-        onset = v.attrs.get("onset")
-        extra = "" if onset is None else (f", onset at frame {onset}" if onset >= 0 else ", no onset")
-        lines.append(f"  {name:>6}: {t} frames {h}x{w} {v.frames.dtype} ({v.attrs.get('format', '?')}), {px}{ft}{extra}")
-        if has(store, "tracks", name):
-            trk = read_stage(store, "tracks", name)
-            msg = (f"          track: window {trk.attrs.get('window')}, {int(trk.clamped.sum())} clamped frames, "
-                   f"{int(trk.keyframe.sum())} key frames")
-            if "true_centre" in v:
-                err = track_error(store, name)
-                msg += f"; error vs truth median {float(err.median()):.2f} px, max {float(err.max()):.2f} px"
-            lines.append(msg)
-        if has(store, "crops", name):
-            try:
-                check_pair(store, name)
-            except ValueError as e:
-                lines.append(f"          WARNING: {e}")
-            c = read_stage(store, "crops", name).crops
-            lines.append(f"          crops: {c.shape[1]}x{c.shape[2]} float32, normalised (mean "
-                         f"{c.attrs.get('norm_mean', float('nan')):.4g}, std {c.attrs.get('norm_std', float('nan')):.4g} before)")
+# %% ../nbs/05_pipeline.ipynb #b1a0f2ea
+def _video_summary(store, name):
+    "Summary lines of one video: its frames, and its track and crops where it has them."
+    lines = []
+    v = read_stage(store, "videos", name)
+    t, h, w = v.frames.shape
+    px = f"{v.attrs['pixel_size']:.4g} A/px" if "pixel_size" in v.attrs else "pixel size unknown"
+    ft = f", {v.attrs['frame_time']:.3g} s/frame" if "frame_time" in v.attrs else ""
+    onset = v.attrs.get("onset")
+    extra = "" if onset is None else (f", onset at frame {onset}" if onset >= 0 else ", no onset")
+    lines.append(f"  {name:>6}: {t} frames {h}x{w} {v.frames.dtype} ({v.attrs.get('format', '?')}), {px}{ft}{extra}")
+    if has(store, "tracks", name):
+        trk = read_stage(store, "tracks", name)
+        msg = (f"          track: window {trk.attrs.get('window')}, {int(trk.clamped.sum())} clamped frames, "
+               f"{int(trk.keyframe.sum())} key frames")
+        if "true_centre" in v:
+            err = track_error(store, name)
+            msg += f"; error vs truth median {float(err.median()):.2f} px, max {float(err.max()):.2f} px"
+        lines.append(msg)
+    if has(store, "crops", name):
+        try:
+            check_pair(store, name)
+        except ValueError as e:
+            lines.append(f"          WARNING: {e}")
+        c = read_stage(store, "crops", name).crops
+        lines.append(f"          crops: {c.shape[1]}x{c.shape[2]} float32, normalised (mean "
+                     f"{c.attrs.get('norm_mean', float('nan')):.4g}, std {c.attrs.get('norm_std', float('nan')):.4g} before)")
+    return lines
+
+# %% ../nbs/05_pipeline.ipynb #a50bc256
+def _clips_summary(store):
+    "Summary lines of the clip tables: clips per strategy, then the Figure S2 grid of each video."
+    lines = []
     clip_names = labels(store, "clips")
     for name in clip_names:
         tab = read_stage(store, "clips", name)
@@ -274,4 +294,14 @@ def summary(store):
                                                                        names=["n_f", "n_s"]))
             lines.append(f"    {name}:")
             lines += ["      " + r for r in grid.unstack("n_s").astype("Int64").to_string().splitlines()]
+    return lines
+
+# %% ../nbs/05_pipeline.ipynb #ea2be709
+def summary(store):
+    """A text summary of a store: videos, tracks, crops and clip counts per strategy (Figure S2)."""
+    store = check_store(store)
+    lines = [f"temvp store {store}"]
+    for name in labels(store, "videos"):
+        lines += _video_summary(store, name)
+    lines += _clips_summary(store)
     return "\n".join(lines)
