@@ -289,7 +289,17 @@ def check_frames(inputs, factor=4, name="inputs"):
                          f"downsamples by {factor}); crop or pad them, e.g. to {fix[0]}x{fix[1]}, or pick a crop "
                          f"window that is a multiple of {factor}.")
 
-# %% ../nbs/07_phydnet.ipynb #2dae1859
+
+def _check_forward(inputs, factor, *, n_out, targets, teacher_forcing):
+    "Raise a ValueError naming the fix unless `PhyDNet.forward` can run on these arguments."
+    check_frames(inputs, factor)
+    if n_out < 1:
+        raise ValueError(f"n_out={n_out} must be at least 1.")
+    if teacher_forcing and (targets is None or targets.shape[1] < n_out - 1):
+        raise ValueError("teacher_forcing=True needs targets= with at least n_out - 1 frames; pass the target "
+                         "frames or teacher_forcing=False.")
+
+# %% ../nbs/07_phydnet.ipynb #f60df50f
 CHUNK_FRAMES = 16  # frames per pass of the batched encoders and decoders in `PhyDNet.forward`
 
 
@@ -297,7 +307,7 @@ def _cat(tensors):
     "torch.cat along the batch, without a copy for a single tensor."
     return tensors[0] if len(tensors) == 1 else torch.cat(tensors)
 
-
+# %% ../nbs/07_phydnet.ipynb #dca3f6b8
 class PhyDNet(nn.Module):
     """PhyDNet built from a `PhyDNetConfig` (or a preset name).
 
@@ -332,115 +342,144 @@ class PhyDNet(nn.Module):
         if cfg.anchor != "none":  # start as the anchor itself: the baseline that needs no training
             nn.init.zeros_(self.D.blocks[-1].weight); nn.init.zeros_(self.D.blocks[-1].bias)
 
-    def _anchors(self, inputs):
-        "The frames each step's output is added to: after input frame t, for t = 0..N_f-1 (B, N_f, 1, H, W), or None."
-        if self.config.anchor == "last":
-            return inputs
-        if self.config.anchor == "mean":
-            n = inputs.shape[1]
-            return inputs.cumsum(1) / torch.arange(1, n + 1, device=inputs.device, dtype=inputs.dtype).view(1, n, 1, 1, 1)
-        return None
+# %% ../nbs/07_phydnet.ipynb #0027d70e
+def _anchors(self, inputs):
+    "The frames each step's output is added to: after input frame t, for t = 0..N_f-1 (B, N_f, 1, H, W), or None."
+    if self.config.anchor == "last":
+        return inputs
+    if self.config.anchor == "mean":
+        n = inputs.shape[1]
+        return inputs.cumsum(1) / torch.arange(1, n + 1, device=inputs.device, dtype=inputs.dtype).view(1, n, 1, 1, 1)
+    return None
 
-    def _encode(self, frames):
-        "E, then Ep and Er, on a batch of frames: (physics input, residual input, E's block outputs)."
-        z, outs = self.E(frames)
-        return (self.Ep(z) if hasattr(self, "phycell") else None, self.Er(z) if hasattr(self, "convlstm") else None,
-                outs)
 
-    def step(self, frame, state):
-        "One step: the decoder's output for the frame after `frame` (B, 1, H, W) and the new state (None: zeros); without the anchor, which `forward` adds."
-        z, outs = self.E(frame)
-        hp, hr = state if state is not None else (None, None)
+def _step(self, frame, state):
+    "One step: the decoder's output for the frame after `frame` (B, 1, H, W) and the new state (None: zeros); without the anchor, which `forward` adds."
+    z, outs = self.E(frame)
+    hp, hr = state if state is not None else (None, None)
+    feats = 0
+    if hasattr(self, "phycell"):
+        x = self.Ep(z)
+        hp = self.phycell(x, hp)
+        feats = feats + self.Dp(hp)
+    if hasattr(self, "convlstm"):
+        x = self.Er(z)
+        top, hr = self.convlstm(x, hr)
+        feats = feats + self.Dr(top)
+    y = self.D(feats, outs)
+    return (torch.sigmoid(y) if self.config.output == "sigmoid" else y), (hp, hr)
+
+
+PhyDNet._anchors, PhyDNet.step = _anchors, _step
+
+# %% ../nbs/07_phydnet.ipynb #2fc6c686
+def _encode(self, frames):
+    "E, then Ep and Er, on a batch of frames: (physics input, residual input, E's block outputs)."
+    z, outs = self.E(frames)
+    return (self.Ep(z) if hasattr(self, "phycell") else None, self.Er(z) if hasattr(self, "convlstm") else None,
+            outs)
+
+
+def _encode_known(self, known, *, size):
+    """Encode the frames known in advance, `known` (B, k, 1, H, W), `size` frames (whole steps) per pass: the
+    physics and residual inputs per step (tuples of k, or None without the branch) and E's block outputs."""
+    b, k = known.shape[:2]
+    # time-major (k * b frames): each step's batch is a contiguous block, and unbind's backward is one stack
+    # (indexing [:, t] would cost a full-size zero gradient per step)
+    frames = known.transpose(0, 1).flatten(0, 1)
+    enc = [self._encode(c) for c in frames.split(size)]
+    xp = _cat([e[0] for e in enc]).unflatten(0, (k, b)).unbind(0) if hasattr(self, "phycell") else None
+    xr = _cat([e[1] for e in enc]).unflatten(0, (k, b)).unbind(0) if hasattr(self, "convlstm") else None
+    outs = [_cat(o) for o in zip(*[e[2] for e in enc])] if self.config.skips else None
+    return xp, xr, outs
+
+
+def _recur(self, xp, xr, *, k):
+    "Run the recurrent cells over the `k` known steps from zeros: their outputs per step and the last state."
+    hp = hr = None
+    hps, tops = [], []
+    for t in range(k):
+        if xp is not None:
+            hp = self.phycell(xp[t], hp)
+            hps.append(hp)
+        if xr is not None:
+            top, hr = self.convlstm(xr[t], hr)
+            tops.append(top)
+    return hps, tops, (hp, hr)
+
+
+PhyDNet._encode, PhyDNet._encode_known, PhyDNet._recur = _encode, _encode_known, _recur
+
+# %% ../nbs/07_phydnet.ipynb #9ef9455b
+def _decode_known(self, hps, tops, outs, *, first, k, b, size):
+    """Decode the cells' outputs of steps `first`..k-1 (time-major lists), `size` frames per pass: the decoder's
+    output (B, k - first, 1, H, W), before the anchor."""
+    hp_all = _cat(hps[first:]) if hps else None  # the states to decode, time-major like the encoded frames
+    top_all = _cat(tops[first:]) if tops else None
+    ys = []
+    for s in range(0, (k - first) * b, size):
         feats = 0
-        if hasattr(self, "phycell"):
-            x = self.Ep(z)
-            hp = self.phycell(x, hp)
-            feats = feats + self.Dp(hp)
-        if hasattr(self, "convlstm"):
-            x = self.Er(z)
-            top, hr = self.convlstm(x, hr)
-            feats = feats + self.Dr(top)
-        y = self.D(feats, outs)
-        return (torch.sigmoid(y) if self.config.output == "sigmoid" else y), (hp, hr)
+        if hp_all is not None:
+            feats = feats + self.Dp(hp_all[s:s + size])
+        if top_all is not None:
+            feats = feats + self.Dr(top_all[s:s + size])
+        skips = [o[first * b + s:first * b + s + size] for o in outs] if outs is not None else None
+        ys.append(self.D(feats, skips))
+    y = _cat(ys)
+    return (torch.sigmoid(y) if self.config.output == "sigmoid" else y).unflatten(0, (k - first, b)).transpose(0, 1)
 
-    def forward(self, inputs, *, n_out, targets=None, teacher_forcing=False, input_predictions=True):
-        """Predict `n_out` frames after `inputs` (B, N_f, 1, H, W); the state starts at zeros on every call.
 
-        The result is that of calling `step` frame by frame, but every frame known in advance (the inputs, and the
-        targets under teacher forcing) goes through the encoders batched, and the decoders run batched over all
-        known steps: only the recurrent cells, and the steps that feed back a prediction, run one by one. The
-        batched passes take `CHUNK_FRAMES` frames (whole steps) at a time: larger ones outgrow the CPU's cache and
-        run slower (about 5% of a training step at batch 8).
+PhyDNet._decode_known = _decode_known
 
-        Parameters
-        ----------
-        inputs : Tensor
-            (B, N_f, 1, H, W) input frames.
-        n_out : int
-            Frames to predict.
-        targets : Tensor, optional
-            (B, >= n_out - 1, 1, H, W) target frames, for teacher forcing.
-        teacher_forcing : bool
-            Feed the target frames instead of the predictions.
-        input_predictions : bool
-            Decode the one-step predictions of input frames 1..N_f-1 (for the loss; skip it to forecast faster).
+# %% ../nbs/07_phydnet.ipynb #ca922d73
+def _forward(self, inputs, *, n_out, targets=None, teacher_forcing=False, input_predictions=True):
+    """Predict `n_out` frames after `inputs` (B, N_f, 1, H, W); the state starts at zeros on every call.
 
-        Returns
-        -------
-        Forecast
-            ``predictions`` (B, n_out, 1, H, W) and ``input_predictions`` (B, N_f - 1, 1, H, W), or (B, 0, 1, H, W)
-            when not asked for.
-        """
-        check_frames(inputs, self.config.factor)
-        if n_out < 1:
-            raise ValueError(f"n_out={n_out} must be at least 1.")
-        if teacher_forcing and (targets is None or targets.shape[1] < n_out - 1):
-            raise ValueError("teacher_forcing=True needs targets= with at least n_out - 1 frames; pass the target "
-                             "frames or teacher_forcing=False.")
-        b, n = inputs.shape[:2]
-        known = torch.cat([inputs, targets[:, :n_out - 1].to(inputs.dtype)], 1) if teacher_forcing else inputs
-        k = known.shape[1]
-        # time-major (k * b frames): each step's batch is a contiguous block, and unbind's backward is one stack
-        # (indexing [:, t] would cost a full-size zero gradient per step)
-        frames = known.transpose(0, 1).flatten(0, 1)
-        size = max(1, self.chunk_frames // b) * b  # whole steps per pass of the encoders and decoders
-        enc = [self._encode(c) for c in frames.split(size)]
-        xp = _cat([e[0] for e in enc]).unflatten(0, (k, b)).unbind(0) if hasattr(self, "phycell") else None
-        xr = _cat([e[1] for e in enc]).unflatten(0, (k, b)).unbind(0) if hasattr(self, "convlstm") else None
-        outs = [_cat(o) for o in zip(*[e[2] for e in enc])] if self.config.skips else None
-        hp = hr = None
-        hps, tops = [], []
-        for t in range(k):
-            if xp is not None:
-                hp = self.phycell(xp[t], hp)
-                hps.append(hp)
-            if xr is not None:
-                top, hr = self.convlstm(xr[t], hr)
-                tops.append(top)
-        first = 0 if input_predictions else n - 1  # steps to decode: all, or only those predicting targets
-        hp_all = _cat(hps[first:]) if hps else None  # the states to decode, time-major like `frames`
-        top_all = _cat(tops[first:]) if tops else None
-        ys = []
-        for s in range(0, (k - first) * b, size):
-            feats = 0
-            if hp_all is not None:
-                feats = feats + self.Dp(hp_all[s:s + size])
-            if top_all is not None:
-                feats = feats + self.Dr(top_all[s:s + size])
-            skips = [o[first * b + s:first * b + s + size] for o in outs] if outs is not None else None
-            ys.append(self.D(feats, skips))
-        y = _cat(ys)
-        y = (torch.sigmoid(y) if self.config.output == "sigmoid" else y).unflatten(0, (k - first, b)).transpose(0, 1)
-        early, preds = y[:, :n - 1 - first], list(y[:, n - 1 - first:].unbind(1))
-        anchors = self._anchors(inputs)
-        if anchors is not None:  # steps after input t add anchor t; every forecast step adds the last one
-            early = early + anchors[:, first:n - 1]
-            preds = [p + anchors[:, -1] for p in preds]
-        state = (hp, hr)
-        while len(preds) < n_out:  # predictions fed back, one step at a time
-            nxt, state = self.step(preds[-1], state)
-            preds.append(nxt if anchors is None else nxt + anchors[:, -1])
-        return Forecast(torch.stack(preds, 1), early if input_predictions else inputs[:, :0])
+    The result is that of calling `step` frame by frame, but every frame known in advance (the inputs, and the
+    targets under teacher forcing) goes through the encoders batched, and the decoders run batched over all
+    known steps: only the recurrent cells, and the steps that feed back a prediction, run one by one. The
+    batched passes take `CHUNK_FRAMES` frames (whole steps) at a time: larger ones outgrow the CPU's cache and
+    run slower (about 5% of a training step at batch 8).
+
+    Parameters
+    ----------
+    inputs : Tensor
+        (B, N_f, 1, H, W) input frames.
+    n_out : int
+        Frames to predict.
+    targets : Tensor, optional
+        (B, >= n_out - 1, 1, H, W) target frames, for teacher forcing.
+    teacher_forcing : bool
+        Feed the target frames instead of the predictions.
+    input_predictions : bool
+        Decode the one-step predictions of input frames 1..N_f-1 (for the loss; skip it to forecast faster).
+
+    Returns
+    -------
+    Forecast
+        ``predictions`` (B, n_out, 1, H, W) and ``input_predictions`` (B, N_f - 1, 1, H, W), or (B, 0, 1, H, W)
+        when not asked for.
+    """
+    _check_forward(inputs, self.config.factor, n_out=n_out, targets=targets, teacher_forcing=teacher_forcing)
+    b, n = inputs.shape[:2]
+    known = torch.cat([inputs, targets[:, :n_out - 1].to(inputs.dtype)], 1) if teacher_forcing else inputs
+    k, size = known.shape[1], max(1, self.chunk_frames // b) * b  # size: whole steps per encoder/decoder pass
+    xp, xr, outs = self._encode_known(known, size=size)
+    hps, tops, state = self._recur(xp, xr, k=k)
+    first = 0 if input_predictions else n - 1  # steps to decode: all, or only those predicting targets
+    y = self._decode_known(hps, tops, outs, first=first, k=k, b=b, size=size)
+    early, preds = y[:, :n - 1 - first], list(y[:, n - 1 - first:].unbind(1))
+    anchors = self._anchors(inputs)
+    if anchors is not None:  # steps after input t add anchor t; every forecast step adds the last one
+        early = early + anchors[:, first:n - 1]
+        preds = [p + anchors[:, -1] for p in preds]
+    while len(preds) < n_out:  # predictions fed back, one step at a time
+        nxt, state = self.step(preds[-1], state)
+        preds.append(nxt if anchors is None else nxt + anchors[:, -1])
+    return Forecast(torch.stack(preds, 1), early if input_predictions else inputs[:, :0])
+
+
+PhyDNet.forward = _forward
 
 # %% ../nbs/07_phydnet.ipynb #f7b33a5f
 BLOCKS = ("E", "Ep", "Er", "phycell", "convlstm", "Dp", "Dr", "D")
