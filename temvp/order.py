@@ -70,7 +70,66 @@ def _band(shape, pixel_size, spacings, band):
     ring = np.rint(k[mask] * min(H, W)).astype(int)  # rings one frequency bin wide
     return mask, ring, (float(lo), float(hi))
 
-# %% ../nbs/10_order.ipynb #76d03ba8
+# %% ../nbs/10_order.ipynb #0c60d2ad
+def _order_options(shape, mask, kband, *, n_peaks, taper, sigma):
+    "`order_measure`'s n_peaks, taper and sigma for crops of `shape` and band `mask`: defaults filled in, checked."
+    H, W = shape
+    if n_peaks is None:   # 16 on a 128 px crop, scaled with the area, never below 8 (the band permitting)
+        n_peaks = min(max(8, int(round(16 * H * W / 128 ** 2))), max(8, int(mask.sum()) // 4))
+    if isinstance(n_peaks, bool) or not isinstance(n_peaks, (int, np.integer)) or n_peaks < 1:
+        raise ValueError(f"n_peaks={n_peaks!r} must be a positive integer, e.g. 16 (or None for the default).")
+    if taper is None:
+        taper = "gauss" if min(H, W) >= 64 else "hann"
+    if taper not in ("gauss", "hann"):
+        raise ValueError(f"taper={taper!r} must be 'gauss' (weight the crop's centre) or 'hann' (whole crop).")
+    if sigma is None:
+        sigma = 30.0 * min(H, W) / 128
+    if not (np.isscalar(sigma) and np.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma={sigma!r} must be a positive number of pixels, e.g. 30 for a 128 px crop "
+                         "(or None for the default).")
+    if mask.sum() < 4 * n_peaks:
+        raise ValueError(f"the band {kband} cycles/pixel holds only {mask.sum()} frequencies of a {H}x{W} crop; "
+                         f"widen `spacings`/`band`, use larger crops or a smaller n_peaks (now {n_peaks}).")
+    return n_peaks, taper, sigma
+
+# %% ../nbs/10_order.ipynb #489486cc
+def _window(shape, taper, sigma):
+    "The crop's window: a Hann window over the whole crop, or a Gaussian of sd `sigma` px on its centre."
+    H, W = shape
+    if taper == "hann":
+        return np.outer(np.hanning(H), np.hanning(W)).astype(np.float32)
+    r2 = (np.arange(H)[:, None] - (H - 1) / 2) ** 2 + (np.arange(W)[None, :] - (W - 1) / 2) ** 2
+    return np.exp(-r2 / (2 * float(sigma) ** 2)).astype(np.float32)
+
+
+def _peak_ratios(x, win, mask, ring, *, n_peaks, chunk):
+    "Per frame of `x` (T, H, W): the mean of the `n_peaks` largest ratios of power to its ring's median in `mask`."
+    rings = [ring == r for r in np.unique(ring)]
+    out = np.empty(len(x))
+    for i in range(0, len(x), chunk):
+        f = x[i:i + chunk]
+        f = (f - (f * win).sum(axis=(1, 2), keepdims=True) / win.sum()) * win   # window-weighted mean removed
+        F = np.fft.rfft2(f)
+        P = (F.real ** 2 + F.imag ** 2)[:, mask]
+        bg = np.empty_like(P)
+        for s in rings:
+            bg[:, s] = np.median(P[:, s], axis=1, keepdims=True)
+        R = P / np.maximum(bg, np.finfo(np.float32).tiny)
+        out[i:i + chunk] = np.partition(R, -n_peaks, axis=1)[:, -n_peaks:].mean(axis=1)
+    return out
+
+
+def _order_attrs(kband, n_peaks, taper, sigma, pixel_size, spacings):
+    "The attrs of `order_measure`'s result: what it measured, and how."
+    attrs = {"band": list(kband), "n_peaks": int(n_peaks), "taper": taper,
+             "long_name": "lattice peak-to-background ratio"}
+    if taper == "gauss":
+        attrs["sigma"] = float(sigma)
+    if pixel_size is not None:
+        attrs.update(pixel_size=float(pixel_size), spacings=[float(s) for s in spacings])
+    return attrs
+
+# %% ../nbs/10_order.ipynb #8be9be52
 def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_BAND, n_peaks=None, sigma=None,
                   taper=None, chunk=128):
     """Per-frame crystalline order: height of the sharpest lattice-fringe peaks above the local spectral background.
@@ -113,48 +172,11 @@ def order_measure(crops, *, pixel_size=None, spacings=AU_SPACINGS, band=GENERIC_
     x, time = _as_stack(crops)
     if pixel_size is None and isinstance(crops, xr.DataArray):
         pixel_size = crops.attrs.get("pixel_size")
-    T, H, W = x.shape
-    mask, ring, kband = _band((H, W), pixel_size, spacings, band)
-    if n_peaks is None:   # 16 on a 128 px crop, scaled with the area, never below 8 (the band permitting)
-        n_peaks = min(max(8, int(round(16 * H * W / 128 ** 2))), max(8, int(mask.sum()) // 4))
-    if isinstance(n_peaks, bool) or not isinstance(n_peaks, (int, np.integer)) or n_peaks < 1:
-        raise ValueError(f"n_peaks={n_peaks!r} must be a positive integer, e.g. 16 (or None for the default).")
-    if taper is None:
-        taper = "gauss" if min(H, W) >= 64 else "hann"
-    if taper not in ("gauss", "hann"):
-        raise ValueError(f"taper={taper!r} must be 'gauss' (weight the crop's centre) or 'hann' (whole crop).")
-    if sigma is None:
-        sigma = 30.0 * min(H, W) / 128
-    if not (np.isscalar(sigma) and np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma={sigma!r} must be a positive number of pixels, e.g. 30 for a 128 px crop "
-                         "(or None for the default).")
-    if mask.sum() < 4 * n_peaks:
-        raise ValueError(f"the band {kband} cycles/pixel holds only {mask.sum()} frequencies of a {H}x{W} crop; "
-                         f"widen `spacings`/`band`, use larger crops or a smaller n_peaks (now {n_peaks}).")
-    if taper == "hann":
-        win = np.outer(np.hanning(H), np.hanning(W)).astype(np.float32)
-    else:
-        r2 = (np.arange(H)[:, None] - (H - 1) / 2) ** 2 + (np.arange(W)[None, :] - (W - 1) / 2) ** 2
-        win = np.exp(-r2 / (2 * float(sigma) ** 2)).astype(np.float32)
-    rings = [ring == r for r in np.unique(ring)]
-    out = np.empty(T)
-    for i in range(0, T, chunk):
-        f = x[i:i + chunk]
-        f = (f - (f * win).sum(axis=(1, 2), keepdims=True) / win.sum()) * win   # window-weighted mean removed
-        F = np.fft.rfft2(f)
-        P = (F.real ** 2 + F.imag ** 2)[:, mask]
-        bg = np.empty_like(P)
-        for s in rings:
-            bg[:, s] = np.median(P[:, s], axis=1, keepdims=True)
-        R = P / np.maximum(bg, np.finfo(np.float32).tiny)
-        out[i:i + chunk] = np.partition(R, -n_peaks, axis=1)[:, -n_peaks:].mean(axis=1)
-    attrs = {"band": list(kband), "n_peaks": int(n_peaks), "taper": taper,
-             "long_name": "lattice peak-to-background ratio"}
-    if taper == "gauss":
-        attrs["sigma"] = float(sigma)
-    if pixel_size is not None:
-        attrs.update(pixel_size=float(pixel_size), spacings=[float(s) for s in spacings])
-    return xr.DataArray(out, dims="time", coords={"time": time}, name="order", attrs=attrs)
+    mask, ring, kband = _band(x.shape[1:], pixel_size, spacings, band)
+    n_peaks, taper, sigma = _order_options(x.shape[1:], mask, kband, n_peaks=n_peaks, taper=taper, sigma=sigma)
+    out = _peak_ratios(x, _window(x.shape[1:], taper, sigma), mask, ring, n_peaks=n_peaks, chunk=chunk)
+    return xr.DataArray(out, dims="time", coords={"time": time}, name="order",
+                        attrs=_order_attrs(kband, n_peaks, taper, sigma, pixel_size, spacings))
 
 # %% ../nbs/10_order.ipynb #3dc5d3e5
 @dataclass
@@ -198,7 +220,60 @@ def _best(cost, diff, direction):
     i = np.argmin(c, axis=1)
     return np.where(np.isfinite(c[np.arange(len(c)), i]), i, -1)
 
-# %% ../nbs/10_order.ipynb #ddbb4da3
+# %% ../nbs/10_order.ipynb #2d03f84c
+def _onset_series(measure):
+    "The `time` values and the float64 values of a 1-D measure; a ValueError for any other shape."
+    if isinstance(measure, xr.DataArray):
+        if measure.ndim != 1:
+            raise ValueError(f"`measure` has dims {measure.dims}; pass a 1-D sequence (time), e.g. order_measure(crops).")
+        time = measure[measure.dims[0]].values if measure.dims[0] in measure.coords else np.arange(measure.size)
+    time = np.arange(np.size(measure)) if not isinstance(measure, xr.DataArray) else time
+    y = np.asarray(measure, dtype=np.float64)
+    if y.ndim != 1:
+        raise ValueError(f"`measure` has {y.ndim} dimensions; pass a 1-D sequence (time), e.g. order_measure(crops).")
+    return time, y
+
+
+def _check_onset_options(*, min_segment, direction, min_drop, penalty, level, refine):
+    "A ValueError naming the option unless `detect_onset`'s options make sense."
+    if isinstance(min_segment, bool) or not isinstance(min_segment, (int, np.integer)) or min_segment < 2:
+        raise ValueError(f"min_segment={min_segment!r} must be an integer >= 2.")
+    if direction not in ("down", "up", "both"):
+        raise ValueError(f"direction={direction!r} must be 'down' (onset of disorder), 'up' or 'both'.")
+    if not (min_drop >= 1 and penalty >= 0 and level > 0):
+        raise ValueError(f"min_drop={min_drop!r} must be >= 1, penalty={penalty!r} >= 0 and level={level!r} > 0.")
+    if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)) or refine < 0:
+        raise ValueError(f"refine={refine!r} must be a non-negative integer number of frames, e.g. 30 (0: off).")
+
+
+def _check_onset_values(y, min_segment):
+    "A ValueError unless `y` is long enough for two segments and positive and finite throughout."
+    T = y.size
+    if T < 2 * min_segment:
+        raise ValueError(f"`measure` has {T} frames, too short for two segments of min_segment={min_segment}; "
+                         f"pass at least {2 * min_segment} frames or lower min_segment.")
+    bad = np.flatnonzero(~np.isfinite(y) | (y <= 0))
+    if len(bad):
+        raise ValueError(f"`measure` has NaN/inf or non-positive values at frames {bad[:20].tolist()}; "
+                         "pass a positive measure (e.g. order_measure) and drop bad frames.")
+
+# %% ../nbs/10_order.ipynb #c3686245
+def _lag1(res):
+    "Lag-1 autocorrelation of the residuals `res`, clipped to [0, 0.95] (0 when either lagged part is constant)."
+    r = float(np.corrcoef(res[:-1], res[1:])[0, 1]) if res[:-1].std() > 0 and res[1:].std() > 0 else 0.0
+    return min(max(r, 0.0), 0.95)
+
+
+def _split_test(y, t0, gain, penalty):
+    """The likelihood ratio of the split at `t0` of the log measure `y` (its cost `gain` scaled to n_eff frames),
+    its BIC threshold, the drop (ratio of the geometric means) and n_eff."""
+    T = y.size
+    m1, m2 = y[:t0].mean(), y[t0:].mean()
+    r = _lag1(y - np.where(np.arange(T) < t0, m1, m2))
+    neff = T * (1 - r) / (1 + r)
+    return (neff / T) * gain, penalty * np.log(max(neff, 2.0)), float(np.exp(abs(m1 - m2))), neff
+
+# %% ../nbs/10_order.ipynb #451ac67e
 def _half_drop(y, lo, hi, seg, direction):
     """Least-squares one-step split of y[lo:hi] (levels free, one noise variance): split index in y, the
     profile of the residual sum of squares over the splits tried, and those splits (all in y's frame indices)."""
@@ -214,7 +289,22 @@ def _half_drop(y, lo, hi, seg, direction):
     sse = np.where(ok, sse, np.inf)
     return lo + int(k[np.argmin(sse)]), sse, lo + k
 
+# %% ../nbs/10_order.ipynb #f77d8fd5
+def _refine_onset(lin, time, t0, tin, *, refine, min_segment, direction, level):
+    """The split `t0` moved to the half-way point of the drop of the measure `lin` within `refine` frames (a
+    one-step least-squares fit), and the interval's frames `tin` widened by that fit's profile set."""
+    lo, hi = max(t0 - refine, 0), min(t0 + refine, lin.size)
+    if not (refine and hi - lo >= 2 * min_segment):
+        return t0, tin
+    t1, sse, ks = _half_drop(lin, lo, hi, min_segment, direction)
+    if t1 is None:
+        return t0, tin
+    n = hi - lo
+    rr = _lag1(lin[lo:hi] - np.where(np.arange(lo, hi) < t1, lin[lo:t1].mean(), lin[t1:hi].mean()))
+    s2 = max(sse.min() / max(n - 2, 1), 1e-300)
+    return t1, np.r_[tin, time[ks[(sse - sse.min()) / s2 * (1 - rr) / (1 + rr) <= level]]]
 
+# %% ../nbs/10_order.ipynb #2fb207fd
 def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction="down", level=3.84, refine=30):
     """Onset of disorder in an order-measure sequence: a significant two-segment change-point.
 
@@ -249,67 +339,27 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
         For a measure that is not 1-D, has NaN/inf or non-positive values, is shorter than 2 * min_segment,
         or for bad options.
     """
-    if isinstance(measure, xr.DataArray):
-        if measure.ndim != 1:
-            raise ValueError(f"`measure` has dims {measure.dims}; pass a 1-D sequence (time), e.g. order_measure(crops).")
-        time = measure[measure.dims[0]].values if measure.dims[0] in measure.coords else np.arange(measure.size)
-    time = np.arange(np.size(measure)) if not isinstance(measure, xr.DataArray) else time
-    y = np.asarray(measure, dtype=np.float64)
-    if y.ndim != 1:
-        raise ValueError(f"`measure` has {y.ndim} dimensions; pass a 1-D sequence (time), e.g. order_measure(crops).")
-    if isinstance(min_segment, bool) or not isinstance(min_segment, (int, np.integer)) or min_segment < 2:
-        raise ValueError(f"min_segment={min_segment!r} must be an integer >= 2.")
-    if direction not in ("down", "up", "both"):
-        raise ValueError(f"direction={direction!r} must be 'down' (onset of disorder), 'up' or 'both'.")
-    if not (min_drop >= 1 and penalty >= 0 and level > 0):
-        raise ValueError(f"min_drop={min_drop!r} must be >= 1, penalty={penalty!r} >= 0 and level={level!r} > 0.")
-    if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)) or refine < 0:
-        raise ValueError(f"refine={refine!r} must be a non-negative integer number of frames, e.g. 30 (0: off).")
-    T = y.size
-    if T < 2 * min_segment:
-        raise ValueError(f"`measure` has {T} frames, too short for two segments of min_segment={min_segment}; "
-                         f"pass at least {2 * min_segment} frames or lower min_segment.")
-    bad = np.flatnonzero(~np.isfinite(y) | (y <= 0))
-    if len(bad):
-        raise ValueError(f"`measure` has NaN/inf or non-positive values at frames {bad[:20].tolist()}; "
-                         "pass a positive measure (e.g. order_measure) and drop bad frames.")
+    time, y = _onset_series(measure)
+    _check_onset_options(min_segment=min_segment, direction=direction, min_drop=min_drop, penalty=penalty,
+                         level=level, refine=refine)
+    _check_onset_values(y, min_segment)
     lin, y = y, np.log(y)
     tau, cost, diff, cost0 = _profile(y[None], min_segment)
     i = int(_best(cost, diff, direction)[0])
     if i < 0:                                             # nothing goes the asked way
         return Onset(None, float("nan"), (None, None), 0.0, 1.0, None, False)
-    t0 = int(tau[i])
-    m1, m2 = y[:t0].mean(), y[t0:].mean()
-    fit = np.where(np.arange(T) < t0, m1, m2)
-    res = y - fit
-    r = float(np.corrcoef(res[:-1], res[1:])[0, 1]) if res[:-1].std() > 0 and res[1:].std() > 0 else 0.0
-    r = min(max(r, 0.0), 0.95)
-    neff = T * (1 - r) / (1 + r)
-    lr = (neff / T) * (cost0[0] - cost[0, i])
-    thr = penalty * np.log(max(neff, 2.0))
-    drop = float(np.exp(abs(m1 - m2)))
+    lr, thr, drop, neff = _split_test(y, int(tau[i]), cost0[0] - cost[0, i], penalty)
     sig = bool(lr > thr and drop >= min_drop)
     # profile-likelihood 95% set of the split: every split (going the asked way) whose cost, scaled to
     # n_eff frames, lies within chi2(1 dof, 95%) = 3.84 of the best
     okdir = {"down": diff[0] > 0, "up": diff[0] < 0, "both": np.ones(diff.shape[1], bool)}[direction]
-    inside = okdir & ((neff / T) * (cost[0] - cost[0, i]) <= level)
-    tin = time[tau[inside]]
-    lo, hi = max(t0 - refine, 0), min(t0 + refine, T)
-    if refine and hi - lo >= 2 * min_segment:
-        # the half-way point of the drop: one-step least squares on the measure itself near the change-point
-        t1, sse, ks = _half_drop(lin, lo, hi, min_segment, direction)
-        if t1 is not None:
-            n = hi - lo
-            res = lin[lo:hi] - np.where(np.arange(lo, hi) < t1, lin[lo:t1].mean(), lin[t1:hi].mean())
-            rr = float(np.corrcoef(res[:-1], res[1:])[0, 1]) if res[:-1].std() > 0 and res[1:].std() > 0 else 0.0
-            rr = min(max(rr, 0.0), 0.95)
-            s2 = max(sse.min() / max(n - 2, 1), 1e-300)
-            tin = np.r_[tin, time[ks[(sse - sse.min()) / s2 * (1 - rr) / (1 + rr) <= level]]]
-            t0 = t1
-    interval = (tin.min().item(), tin.max().item())
+    inside = okdir & ((neff / y.size) * (cost[0] - cost[0, i]) <= level)
+    t0, tin = _refine_onset(lin, time, int(tau[i]), time[tau[inside]], refine=refine, min_segment=min_segment,
+                            direction=direction, level=level)
     unc = float(max(time[t0] - tin.min(), tin.max() - time[t0]))
     t_on = time[t0].item()
-    return Onset(t_on if sig else None, unc, interval, float(lr / thr) if thr > 0 else float("inf"), drop, t_on, sig)
+    return Onset(t_on if sig else None, unc, (tin.min().item(), tin.max().item()),
+                 float(lr / thr) if thr > 0 else float("inf"), drop, t_on, sig)
 
 # %% ../nbs/10_order.ipynb #b08c157d
 def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1, min_segment=2, refine=0, **kwargs):
