@@ -130,6 +130,21 @@ def _check_fraction(f):
     if not 0 < f < 1:
         raise ValueError(f"test_fraction={f!r} must lie strictly between 0 and 1 (the study used 0.1).")
 
+# %% ../nbs/04_clips.ipynb #bd3c6e70
+def _fitting(n_frames, n_f, n_s):
+    "(fits, skipped): the (n_f, n_s) pairs of the grid that give clips in `n_frames` frames, and the names of the others."
+    n_f = [n_f] if np.isscalar(n_f) else list(n_f)
+    n_s = [n_s] if np.isscalar(n_s) else list(n_s)
+    grid = [(f, s) for f in n_f for s in n_s]
+    for f, s in grid:
+        if int(f) != f or f < 1 or int(s) != s or s < 1:
+            check_strategy(n_frames, f, s)
+    fits = [(f, s) for f, s in grid if clip_count(n_frames, f, s) >= 1]
+    if not fits:
+        check_strategy(n_frames, min(n_f), min(n_s))
+    skipped = [f"nf{f}_ns{s}" for f, s in grid if (f, s) not in fits]
+    return fits, skipped
+
 # %% ../nbs/04_clips.ipynb #3a6c7b19
 def clip_table(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS, test_fraction=0.1, seed=0, position="end", label=None):
     """Clip start indices and train/test splits for every strategy of a grid that fits the video.
@@ -155,16 +170,7 @@ def clip_table(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS, test_fraction=0.1, seed=
         clip) int8 with codes train 0 / test 1 / gap 2 / no clip -1 for the kinds "random" and "blocked";
         ``n_clips`` (strategy); coordinates ``strategy`` ("nf6_ns3"), ``n_f``, ``n_s``, ``kind``.
     """
-    n_f = [n_f] if np.isscalar(n_f) else list(n_f)
-    n_s = [n_s] if np.isscalar(n_s) else list(n_s)
-    grid = [(f, s) for f in n_f for s in n_s]
-    for f, s in grid:
-        if int(f) != f or f < 1 or int(s) != s or s < 1:
-            check_strategy(n_frames, f, s)
-    fits = [(f, s) for f, s in grid if clip_count(n_frames, f, s) >= 1]
-    if not fits:
-        check_strategy(n_frames, min(n_f), min(n_s))
-    skipped = [f"nf{f}_ns{s}" for f, s in grid if (f, s) not in fits]
+    fits, skipped = _fitting(n_frames, n_f, n_s)
     n_max = max(clip_count(n_frames, f, s) for f, s in fits)
     start = np.full((len(fits), n_max), NO_CLIP, np.int32)
     split = np.full((2, len(fits), n_max), NO_CLIP, np.int8)

@@ -37,6 +37,18 @@ def _nl_means(x):
         out[t] = denoise_nl_means(f, h=0.8 * s, sigma=s, patch_size=5, patch_distance=6, fast_mode=True)
     return out
 
+# %% ../nbs/03b_denoise.ipynb #0047ae5b
+def _check_denoise(crops, method, frames, sigma):
+    "Raise a ValueError naming the option (and the fix) unless `denoise` can run on these arguments."
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is unknown; use one of {', '.join(METHODS)}.")
+    if isinstance(frames, bool) or int(frames) != frames or frames < 1:
+        raise ValueError(f"frames={frames!r} must be a whole number of crops >= 1 (4 averages the last four).")
+    if not (np.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma={sigma!r} must be a positive number of pixels, e.g. 1.0.")
+    if not isinstance(crops, xr.DataArray) or crops.ndim != 3 or crops.dims[0] != "time":
+        raise ValueError("`crops` must be a (time, cy, cx) DataArray, e.g. read_stage(store, 'crops', label).crops.")
+
 # %% ../nbs/03b_denoise.ipynb #bb079a19
 def denoise(crops, *, method="temporal", frames=4, sigma=1.0):
     """A denoised copy of a video's crops, normalised to zero mean and unit variance.
@@ -71,14 +83,7 @@ def denoise(crops, *, method="temporal", frames=4, sigma=1.0):
     >>> d.attrs["method"], d.shape, round(float(d.std()), 3)
     ('temporal', (8, 16, 16), 1.0)
     """
-    if method not in METHODS:
-        raise ValueError(f"method={method!r} is unknown; use one of {', '.join(METHODS)}.")
-    if isinstance(frames, bool) or int(frames) != frames or frames < 1:
-        raise ValueError(f"frames={frames!r} must be a whole number of crops >= 1 (4 averages the last four).")
-    if not (np.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma={sigma!r} must be a positive number of pixels, e.g. 1.0.")
-    if not isinstance(crops, xr.DataArray) or crops.ndim != 3 or crops.dims[0] != "time":
-        raise ValueError("`crops` must be a (time, cy, cx) DataArray, e.g. read_stage(store, 'crops', label).crops.")
+    _check_denoise(crops, method, frames, sigma)
     x = crops.values.astype(np.float32)
     if method in ("temporal", "temporal+gaussian"):
         x = _trailing_mean(x, int(frames))

@@ -221,6 +221,33 @@ def _clean_attrs(attrs):
         out[k] = v
     return out
 
+# %% ../nbs/02_store.ipynb #af4c5c85
+def _storable(ds, label):
+    "A copy of Dataset `ds` that zarr v3 can write, with `label` as its `size` coordinate."
+    ds = ds.copy().assign_coords(size=label)  # the label is the video's `size` coordinate (e.g. "2nm")
+    ds.attrs = _clean_attrs(ds.attrs)
+    for name, v in list(ds.variables.items()):
+        v.attrs = _clean_attrs(v.attrs)
+        v.encoding = {}
+        if v.dtype.kind == "U":  # fixed-width unicode has no zarr v3 spec; variable-length strings do
+            ds[name] = v.astype(object)
+    return ds
+
+# %% ../nbs/02_store.ipynb #f7643d5c
+def _stage_and_swap(store, stage, label, ds, encoding, *, replace):
+    "Write `ds` to a staging folder beside the store and move it to `stage/label`; returns the group's path."
+    dest = store / stage / label
+    tmp = store.parent / f".{store.name}.{stage}.{label}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        ds.to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3, encoding=encoding)
+        return swap_into(tmp, dest, replace=replace)
+    except FileExistsError as e:                 # another process wrote it meanwhile
+        raise FileExistsError(f"label {label!r} appeared in {stage}/ of store {str(store)!r} while this one was "
+                              "being written (another process wrote it); pass replace=True (--replace) to "
+                              "overwrite it, or choose another label.") from e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
 # %% ../nbs/02_store.ipynb #37e94480
 def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     """Write `ds` as the group `stage/label` of the store, atomically.
@@ -261,25 +288,10 @@ def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     if dest.exists() and not replace:
         raise FileExistsError(f"label {label!r} is already in {stage}/ of store {str(store)!r}; "
                               "pass replace=True (--replace on the command line) to overwrite it.")
-    ds = ds.copy().assign_coords(size=label)  # the label is the video's `size` coordinate (e.g. "2nm")
-    ds.attrs = _clean_attrs(ds.attrs)
-    for name, v in list(ds.variables.items()):
-        v.attrs = _clean_attrs(v.attrs)
-        v.encoding = {}
-        if v.dtype.kind == "U":  # fixed-width unicode has no zarr v3 spec; variable-length strings do
-            ds[name] = v.astype(object)
+    ds = _storable(ds, label)
     encoding = {name: {"chunks": tuple(c)} for name, c in (chunks or {}).items()}
     recover(store)
-    tmp = store.parent / f".{store.name}.{stage}.{label}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        ds.to_zarr(str(tmp), mode="w-", consolidated=False, zarr_format=3, encoding=encoding)
-        return swap_into(tmp, dest, replace=replace)
-    except FileExistsError as e:                 # another process wrote it meanwhile
-        raise FileExistsError(f"label {label!r} appeared in {stage}/ of store {str(store)!r} while this one was "
-                              "being written (another process wrote it); pass replace=True (--replace) to "
-                              "overwrite it, or choose another label.") from e
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return _stage_and_swap(store, stage, label, ds, encoding, replace=replace)
 
 # %% ../nbs/02_store.ipynb #a237e452
 MAIN_VAR = {"videos": "frames", "tracks": "track", "crops": "crops", "clips": "start", "denoised": "denoised",
