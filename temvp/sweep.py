@@ -97,7 +97,7 @@ def run_one(store, config, run_dir, *, threads=None):
         return {**row, "status": "error", "error": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc(limit=5)}
 
-# %% ../nbs/09_sweep.ipynb #260b0cb9
+# %% ../nbs/09_sweep.ipynb #d677d49a
 def _client(scheduler, workers, timeout):
     try:
         from distributed import Client, LocalCluster
@@ -115,7 +115,52 @@ def _client(scheduler, workers, timeout):
                            dashboard_address=None)  # this machine only; no Bokeh dashboard
     return Client(cluster), cluster
 
+# %% ../nbs/09_sweep.ipynb #2c3b888d
+def _plan(run_root, config, runs):
+    "For the grid `runs`: the rows of the runs already finished (skipped), and (config, run_dir) of the others."
+    todo, rows = [], []
+    for label, f, s in runs:
+        cfg = TrainConfig(label, n_f=f, n_s=s, **config)
+        run_dir = run_root / cfg.run_name()
+        if run_status(run_dir, cfg.epochs) == "finished":
+            rows.append({"label": label, "n_f": f, "n_s": s, "run_dir": str(run_dir), "status": "finished", "error": ""})
+        else:
+            todo.append((asdict(cfg), run_dir))
+    return todo, rows
 
+
+def _on_dask(store, todo, *, scheduler, workers, timeout, say):
+    "Train the runs `todo` as tasks of a dask cluster (a scheduler's, or a local one); their rows as they end."
+    rows = []
+    client, cluster = _client(scheduler, workers, timeout)
+    try:
+        from distributed import as_completed
+        threads = max(1, (os.cpu_count() or 1) // workers) if workers and not scheduler else None
+        futs = [client.submit(run_one, str(store), c, str(d), threads=threads, pure=False) for c, d in todo]
+        for fut in as_completed(futs):
+            rows.append(fut.result())
+            say(_line(rows[-1]))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return rows
+
+# %% ../nbs/09_sweep.ipynb #09f6c6a7
+def _in_grid_order(rows, runs):
+    "The rows as a table in the order of the grid `runs` (skipped, trained and failed runs come in any order)."
+    order = {(l, f, s): i for i, (l, f, s) in enumerate(runs)}
+    out = pd.DataFrame(rows)
+    return out.iloc[sorted(range(len(out)), key=lambda i: order[(out.label[i], out.n_f[i], out.n_s[i])])].reset_index(drop=True)
+
+
+def _line(r):
+    if r["status"] == "error":
+        return f"{r['label']} nf{r['n_f']}_ns{r['n_s']}: ERROR {r['error']}"
+    return (f"{r['label']} nf{r['n_f']}_ns{r['n_s']}: epoch {r['epoch']}, val MSE {r['val_mse']:.4g} "
+            f"(persistence {r['val_persistence_mse']:.4g})")
+
+# %% ../nbs/09_sweep.ipynb #9fef2d17
 def sweep(store, *, run_root, config=None, labels_=None, n_f=None, n_s=None, short=None, scheduler=None,
           workers=None, timeout=10, progress=True):
     """Train one model per (video, N_f, N_s) of a grid; skip finished runs, resume interrupted ones.
@@ -157,41 +202,14 @@ def sweep(store, *, run_root, config=None, labels_=None, n_f=None, n_s=None, sho
         raise ValueError(f"config sets {sorted(bad)}, which the sweep grid sets per run; pass labels_=, n_f=, n_s=.")
     TrainConfig("check", n_f=1, n_s=1, **config).model_config()  # bad fields fail here, before any run
     runs, missing = sweep_grid(store, labels_=labels_, n_f=n_f, n_s=n_s, short=short)
-    todo, rows = [], []
-    for label, f, s in runs:
-        cfg = TrainConfig(label, n_f=f, n_s=s, **config)
-        run_dir = run_root / cfg.run_name()
-        if run_status(run_dir, cfg.epochs) == "finished":
-            rows.append({"label": label, "n_f": f, "n_s": s, "run_dir": str(run_dir), "status": "finished", "error": ""})
-        else:
-            todo.append((asdict(cfg), run_dir))
+    todo, rows = _plan(run_root, config, runs)
     say = print if progress else (lambda *a: None)
     if missing:
         say(f"not in the clip tables, left out: {', '.join(missing)}")
     if scheduler or workers:
-        client, cluster = _client(scheduler, workers, timeout)
-        try:
-            from distributed import as_completed
-            threads = max(1, (os.cpu_count() or 1) // workers) if workers and not scheduler else None
-            futs = [client.submit(run_one, str(store), c, str(d), threads=threads, pure=False) for c, d in todo]
-            for fut in as_completed(futs):
-                rows.append(fut.result())
-                say(_line(rows[-1]))
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        rows += _on_dask(store, todo, scheduler=scheduler, workers=workers, timeout=timeout, say=say)
     else:
         for c, d in todo:
             rows.append(run_one(store, c, d))
             say(_line(rows[-1]))
-    order = {(l, f, s): i for i, (l, f, s) in enumerate(runs)}
-    out = pd.DataFrame(rows)
-    return out.iloc[sorted(range(len(out)), key=lambda i: order[(out.label[i], out.n_f[i], out.n_s[i])])].reset_index(drop=True)
-
-
-def _line(r):
-    if r["status"] == "error":
-        return f"{r['label']} nf{r['n_f']}_ns{r['n_s']}: ERROR {r['error']}"
-    return (f"{r['label']} nf{r['n_f']}_ns{r['n_s']}: epoch {r['epoch']}, val MSE {r['val_mse']:.4g} "
-            f"(persistence {r['val_persistence_mse']:.4g})")
+    return _in_grid_order(rows, runs)
