@@ -90,7 +90,7 @@ class PhyDNetConfig:
         tup = lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
         return cls(**{k: tup(v) for k, v in d.items()})
 
-# %% ../nbs/07_phydnet.ipynb #99e704fc
+# %% ../nbs/07_phydnet.ipynb #4e08bb86
 PRESETS = {
     "phydnet": PhyDNetConfig(),
     "paper": PhyDNetConfig(preset="paper", encoder=((16, 1), (32, 1), (64, 2), (64, 1), (128, 2), (128, 1)),
@@ -116,7 +116,7 @@ def preset(name="phydnet", **overrides):
     _check_config(cfg)
     return cfg
 
-
+# %% ../nbs/07_phydnet.ipynb #a6247927
 def _check_config(cfg):
     for name, allowed in (("output", ("linear", "sigmoid")), ("branches", ("both", "phycell", "convlstm")),
                           ("phycell", ("2024", "2020")), ("anchor", ("none", "mean", "last"))):
@@ -132,7 +132,7 @@ def _check_config(cfg):
     if bad:
         raise ValueError(f"norm_groups={cfg.norm_groups} does not divide the widths {bad}; pick a divisor.")
 
-# %% ../nbs/07_phydnet.ipynb #d43b2746
+# %% ../nbs/07_phydnet.ipynb #614c3822
 def conv_block(cin, cout, stride, groups):
     "Conv(3x3, stride, pad 1) -> GroupNorm(groups, cout) -> LeakyReLU(0.2)."
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.GroupNorm(groups, cout), nn.LeakyReLU(0.2))
@@ -155,7 +155,7 @@ def upconv_block(cin, cout, stride, groups):
     return nn.Sequential(ConvTranspose2d(cin, cout, 3, stride, 1, output_padding=int(stride == 2)),
                          nn.GroupNorm(groups, cout), nn.LeakyReLU(0.2))
 
-
+# %% ../nbs/07_phydnet.ipynb #04db006d
 class Encoder(nn.Module):
     "The shared encoder E: conv blocks from one channel to the latent width; returns the latent and every block's output."
     def __init__(self, blocks, groups):

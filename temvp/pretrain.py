@@ -326,13 +326,13 @@ def pretrain(recipe, out, *, max_minutes=None, progress=True):
     bar.close()
     return out
 
-# %% ../nbs/08a_pretrain.ipynb #eb496c49
+# %% ../nbs/08a_pretrain.ipynb #e044c21b
 def _trainable(ck):
     "Trainable parameters of the model of checkpoint `ck` (the state dict holds buffers too)."
     from temvp.phydnet import PhyDNet, PhyDNetConfig
     return int(sum(p.numel() for p in PhyDNet(PhyDNetConfig.from_dict(ck["model_config"])).parameters()))
 
-
+# %% ../nbs/08a_pretrain.ipynb #6e3c4b13
 def export(out, dest=None, *, name="base", checkpoint="last", extra=None):
     """Write the model of pretraining folder `out` as a bundled model `dest/NAME.pt` with its card `NAME.json`.
 

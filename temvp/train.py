@@ -278,7 +278,7 @@ def split_validation(starts, *, fraction, seed=0, kind="random", span=0):
                          f"{span}); lower val_fraction, set it to 0, or use kind='random'.")
     return train, val
 
-# %% ../nbs/08_train.ipynb #2bd4a6f4
+# %% ../nbs/08_train.ipynb #0d4f4a3f
 def _atomic(path, write):
     "Write `path` through `write(tmp)` on a unique temporary name, flushed to disk, then renamed into place."
     path = Path(path)
@@ -298,7 +298,7 @@ def save_checkpoint(path, ckpt):
     import torch
     _atomic(path, lambda p: torch.save(ckpt, p))
 
-
+# %% ../nbs/08_train.ipynb #cf16d765
 def load_checkpoint(path, *, model_config=None, map_location="cpu"):
     """Read a checkpoint with ``torch.load(weights_only=True)`` and check it.
 
@@ -356,7 +356,7 @@ def load_checkpoint(path, *, model_config=None, map_location="cpu"):
         check_compatible(ck, model_config, name=str(path))
     return ck
 
-
+# %% ../nbs/08_train.ipynb #dda13c3d
 def check_compatible(ck, model_config, *, name="checkpoint"):
     "Raise a ValueError naming the keys that differ unless checkpoint `ck` holds a model of `model_config`."
     from temvp.phydnet import PhyDNet
@@ -447,7 +447,7 @@ def lr_at(step, config, total):
     frac = min(1.0, (step - config.warmup) / max(1, total - config.warmup))
     return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
 
-# %% ../nbs/08_train.ipynb #a5d7778e
+# %% ../nbs/08_train.ipynb #6d1eac7d
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_mse", "val_persistence_mse", "lr", "seconds")
 
 
@@ -470,7 +470,7 @@ def read_run(run_dir):
                          "is expected); restore it from a copy, or retrain the run.")
     return rec
 
-
+# %% ../nbs/08_train.ipynb #4308b981
 def _prepare_run(run_dir, record, *, resume, overwrite):
     "Check or create the run folder; return the existing last.pt path (or None) to resume from."
     run_dir = Path(run_dir)
@@ -499,7 +499,7 @@ def _prepare_run(run_dir, record, *, resume, overwrite):
     _atomic(run_dir / "config.json", lambda p: p.write_text(json.dumps(record, indent=1)))
     return _resume_point(run_dir) if resume else None
 
-
+# %% ../nbs/08_train.ipynb #233a02b2
 def _resume_point(run_dir):
     """The checkpoint to resume from: last.pt, else the newest intact checkpoints/epoch_XXXX.pt, else None for a run
     with no history; a run with a history but no intact checkpoint is refused (resuming would overwrite it)."""
@@ -919,7 +919,7 @@ def load_model(run_dir, *, checkpoint="last", device="cpu", channels_last=None):
     return model.eval(), ck
 
 
-# %% ../nbs/08_train.ipynb #83a83bb3
+# %% ../nbs/08_train.ipynb #e3e49eca
 def store_clips(store, label, *, n_f, n_s, split="test", kind="random", n_out=None, positions=None, inputs="crops"):
     """Input frames (clip, N_f, 1, H, W) of a video's clips in the store, and the coordinates of their forecast.
 
@@ -952,7 +952,7 @@ def store_clips(store, label, *, n_f, n_s, split="test", kind="random", n_out=No
     lead = np.arange(1, (n_out or n_f) + 1)
     return x, {"clip": starts, "frame": (("clip", "lead"), last[:, None] + n_s * lead)}
 
-
+# %% ../nbs/08_train.ipynb #6d5881ec
 def forecast_frames(model, x, *, n_out, batch_size=16, device="cpu", bf16=False):
     "Forecast `n_out` frames after each clip of `x` (clip, N_f, 1, H, W): float32 array (clip, lead, H, W)."
     import torch
