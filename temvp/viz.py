@@ -282,6 +282,28 @@ def epoch_curves(cube, *, size, n_f, n_s, metric="ssim", variant="matched", spli
     return _panel(hv.Overlay(els), title=f"{size} N_f={n_f} N_s={n_s}: {name} against epoch ({variant}; dashed: "
                                          "persistence)", width=560, height=320, ylim=ylim)
 
+# %% ../nbs/14_viz.ipynb #f80b1e33
+def _clip_predictions(cube, path, run, clip):
+    "The saved predictions of one test clip of `run`, read from the cube's folder `path` under the run's name."
+    runs = json.loads(cube.attrs.get("runs", "{}"))
+    name = next((k for k, v in runs.items() if Path(v).name == Path(str(run.run_dir.values)).name),
+                Path(str(run.run_dir.values)).name)
+    return read_predictions(path, name, clip=int(clip))
+
+
+def _saved_epochs(pr, run, epoch):
+    "The epochs to read from the saved predictions `pr`: all of them for 'saved', else the one `epoch` names."
+    saved = [int(e) for e in pr.pred_epoch.values]
+    if epoch == "saved":
+        if not saved:
+            raise ValueError("no saved predictions for this run; evaluate with save_predictions=True.")
+        return saved
+    ep = _epoch(run, epoch)
+    if ep not in saved:
+        raise ValueError(f"epoch={epoch!r}: the predictions of epoch {ep} were not saved; saved epochs are "
+                         f"{saved}.")
+    return [ep]
+
 # %% ../nbs/14_viz.ipynb #e7e8a15e
 def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
     """inputs, targets, raw and matched predictions (numpy, normalised) and frame indices of one test clip.
@@ -297,20 +319,8 @@ def _clip_frames(cube, size, n_f, n_s, clip, epoch, store=None):
     n = int(test.valid.sum())
     if not 0 <= int(clip) < n:
         raise IndexError(f"clip={clip} out of range: {size} N_f={n_f} N_s={n_s} has {n} test clips (0..{n - 1}).")
-    runs = json.loads(cube.attrs.get("runs", "{}"))
-    name = next((k for k, v in runs.items() if Path(v).name == Path(str(run.run_dir.values)).name),
-                Path(str(run.run_dir.values)).name)
-    pr = read_predictions(path, name, clip=int(clip))
-    saved = [int(e) for e in pr.pred_epoch.values]
-    if epoch == "saved":
-        eps = saved
-        if not eps:
-            raise ValueError("no saved predictions for this run; evaluate with save_predictions=True.")
-    else:
-        eps = [_epoch(run, epoch)]
-        if eps[0] not in saved:
-            raise ValueError(f"epoch={epoch!r}: the predictions of epoch {eps[0]} were not saved; saved epochs are "
-                             f"{saved}.")
+    pr = _clip_predictions(cube, path, run, clip)
+    eps = _saved_epochs(pr, run, epoch)
     raw = pr.prediction.sel(pred_epoch=eps).values.astype(np.float32)  # (epoch, lead, y, x)
     store = check_store(store if store is not None else cube.attrs["store"])
     crops = read_stage(store, "crops", str(size))["crops"]
@@ -620,6 +630,30 @@ def _pick_clip(run, onset):
         return int(ok[np.argmin(gap)])
     return 0
 
+# %% ../nbs/14_viz.ipynb #d3f457ef
+def _video_jobs(store, c, v, f, s):
+    """The figures of video `v` drawn from its run (N_f `f`, N_s `s`) of cube `c`: (figure, video, file stem,
+    what, make) where `make(v)` draws it; the clip figures show the clip `_pick_clip` chooses."""
+    run = _run(c, v, f, s)
+    clip = _pick_clip(run, _true_onset(c, v))
+    kw = dict(size=v, n_f=f, n_s=s)
+    return [
+        ("S1", v, f"S1_crop_{v}", "frame and crop window", lambda v, kw=kw: crop_figure(store, label=v)),
+        ("3/4", v, f"fig3_4_clip_{v}", f"clip {clip} rows", lambda v, kw=kw, k=clip: clip_rows(c, clip=k, **kw)),
+        ("5-7", v, f"fig5_7_strategies_{v}", "MSE, SSIM against N_f, N_s", lambda v: strategy_curves(c, size=v)),
+        ("8", v, f"fig8_lead_{v}", "SSIM per predicted frame vs baselines", lambda v, kw=kw: lead_curves(c, **kw)),
+        ("8", v, f"fig8_lead_mse_{v}", "MSE per predicted frame vs baselines",
+         lambda v, kw=kw: lead_curves(c, metric="mse", **kw)),
+        ("9", v, f"fig9_epochs_{v}", f"clip {clip} by epoch",
+         lambda v, kw=kw, k=clip: epoch_predictions(c, clip=k, **kw)),
+        ("10", v, f"fig10_epoch_{v}", "SSIM against epoch", lambda v, kw=kw: epoch_curves(c, **kw)),
+        ("S3", v, f"S3_histograms_{v}", f"clip {clip} histograms",
+         lambda v, kw=kw, k=clip: histograms(c, clip=k, **kw)),
+        ("order", v, f"order_clip_{v}", f"clip {clip} order measure",
+         lambda v, kw=kw, k=clip: order_curves(c, clip=k, **kw)),
+        ("order", v, f"order_video_{v}", "order measure and onset of the video",
+         lambda v: onset_figure(store, label=v))]
+
 # %% ../nbs/14_viz.ipynb #55dbf61c
 def figures(store, cube, out, *, formats=("png", "html"), progress=True):
     """Draw and save every figure of the study (and the new ones) for a sweep's metric cube.
@@ -653,26 +687,7 @@ def figures(store, cube, out, *, formats=("png", "html"), progress=True):
             ("2", None, "fig2_strategy", "strategy sketch", lambda v: strategy_figure(n_f=4, n_s=2)),
             ("Table 1", None, "table1", "MAE, MSE, SSIM per video", lambda v: table1_figure(c))]
     for v in map(str, t1.columns):
-        f, s = int(t1.loc["N_f", v]), int(t1.loc["N_s", v])
-        run = _run(c, v, f, s)
-        clip = _pick_clip(run, _true_onset(c, v))
-        kw = dict(size=v, n_f=f, n_s=s)
-        jobs += [
-            ("S1", v, f"S1_crop_{v}", "frame and crop window", lambda v, kw=kw: crop_figure(store, label=v)),
-            ("3/4", v, f"fig3_4_clip_{v}", f"clip {clip} rows", lambda v, kw=kw, k=clip: clip_rows(c, clip=k, **kw)),
-            ("5-7", v, f"fig5_7_strategies_{v}", "MSE, SSIM against N_f, N_s", lambda v: strategy_curves(c, size=v)),
-            ("8", v, f"fig8_lead_{v}", "SSIM per predicted frame vs baselines", lambda v, kw=kw: lead_curves(c, **kw)),
-            ("8", v, f"fig8_lead_mse_{v}", "MSE per predicted frame vs baselines",
-             lambda v, kw=kw: lead_curves(c, metric="mse", **kw)),
-            ("9", v, f"fig9_epochs_{v}", f"clip {clip} by epoch",
-             lambda v, kw=kw, k=clip: epoch_predictions(c, clip=k, **kw)),
-            ("10", v, f"fig10_epoch_{v}", "SSIM against epoch", lambda v, kw=kw: epoch_curves(c, **kw)),
-            ("S3", v, f"S3_histograms_{v}", f"clip {clip} histograms",
-             lambda v, kw=kw, k=clip: histograms(c, clip=k, **kw)),
-            ("order", v, f"order_clip_{v}", f"clip {clip} order measure",
-             lambda v, kw=kw, k=clip: order_curves(c, clip=k, **kw)),
-            ("order", v, f"order_video_{v}", "order measure and onset of the video",
-             lambda v: onset_figure(store, label=v))]
+        jobs += _video_jobs(store, c, v, int(t1.loc["N_f", v]), int(t1.loc["N_s", v]))
     jobs = [j for j in jobs if not (j[0] == "S1" and j[1] is None)]
     rows = []
     for fig, v, name, what, make in tqdm(jobs, desc="figures", disable=not progress):
