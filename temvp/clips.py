@@ -241,6 +241,21 @@ def _read(arr, idx, ds):
         raise ValueError(f"store {str(ds.store)!r}: the crops of {ds.label!r}{where} could not be read ({e}); the "
                          f"store is damaged: run `temvp track --label {ds.label}` to rebuild them.") from e
 
+# %% ../nbs/04_clips.ipynb #234f66d7
+def _check_denoised(store, label):
+    "Raise unless the video's denoised crops exist and were made from its current crops (same track, same shape)."
+    fix = f"run `temvp denoise {store} --label {label}`"
+    if not has(store, "denoised", label):
+        raise ValueError(f"video {label!r} has no denoised crops in {str(store)!r}; {fix} first, or train on "
+                         "inputs='crops'.")
+    den, crops = read_stage(store, "denoised", label), read_stage(store, "crops", label)
+    a, b = den.attrs.get("track_sha1", den["denoised"].attrs.get("track_sha1")), crops.attrs.get("track_sha1")
+    if den["denoised"].shape != crops["crops"].shape or (a is not None and b is not None and a != b):
+        why = (f"shape {den['denoised'].shape}, the crops {crops['crops'].shape}" if a == b or None in (a, b) else
+               f"track {a}, the crops {b}")
+        raise ValueError(f"video {label!r}: its denoised crops in {str(store)!r} were made from other crops ({why}; "
+                         f"the video was tracked again since); {fix} again, or train on inputs='crops'.")
+
 # %% ../nbs/04_clips.ipynb #164eb061
 class ClipDataset:
     """Map-style torch dataset of one video's clips for one strategy, read from the store's crops.
@@ -277,12 +292,13 @@ class ClipDataset:
         if inputs not in ("crops", "denoised"):
             raise ValueError(f"inputs={inputs!r} must be 'crops' or 'denoised'.")
         if inputs == "denoised" and not has(store, "denoised", label):
-            raise ValueError(f"video {label!r} has no denoised crops in {str(store)!r}; run `temvp denoise "
-                             f"{store} --label {label}` first, or train on inputs='crops'.")
+            _check_denoised(store, label)
         check_pair(self.store, label)
         if not (self.store / "crops" / label / "crops" / "zarr.json").is_file():
             raise ValueError(f"store {str(store)!r} has no crops array for {label!r} (missing or damaged); run "
                              f"`temvp track --label {label}` to rebuild it.")
+        if inputs == "denoised":
+            _check_denoised(store, label)
         self.split, self.kind, self.in_memory, self.inputs = split, kind, in_memory, inputs
         row = read_clips(store, label, n_f=n_f, n_s=n_s)
         codes = row.split.sel(kind=kind).values

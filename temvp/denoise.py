@@ -100,6 +100,9 @@ def denoise(crops, *, method="temporal", frames=4, sigma=1.0):
 def denoise_to_store(store, *, labels_=None, method="temporal", frames=4, sigma=1.0):
     """Denoise the crops of the store's videos (all cropped ones by default) into `denoised/<label>`.
 
+    The group records the `track_sha1` of the crops it was made from, so that crops cut again later (a new
+    `temvp track`) are told from these (`temvp.clips.ClipDataset`, `temvp.evaluate`).
+
     Returns
     -------
     dict of str to xr.DataArray
@@ -113,8 +116,12 @@ def denoise_to_store(store, *, labels_=None, method="temporal", frames=4, sigma=
     for name in names:
         if not has(store, "crops", name):
             raise ValueError(f"video {name!r} has no crops in {str(store)!r}; run `temvp track --label {name}` first.")
-        dn = denoise(read_stage(store, "crops", name).crops.load(), method=method, frames=frames, sigma=sigma)
-        write_stage(store, "denoised", name, dn.to_dataset(), replace=True, chunks={"denoised": (1,) + dn.shape[1:]})
+        crops = read_stage(store, "crops", name)
+        dn = denoise(crops.crops.load(), method=method, frames=frames, sigma=sigma)
+        ds = dn.to_dataset()
+        if crops.attrs.get("track_sha1") is not None:   # which crops these are made from
+            ds.attrs["track_sha1"] = crops.attrs["track_sha1"]
+        write_stage(store, "denoised", name, ds, replace=True, chunks={"denoised": (1,) + dn.shape[1:]})
         log.info("denoised %s: %s", name, method)
         out[name] = dn
     return out
