@@ -220,6 +220,49 @@ def _correlate(cp, K, shape):
     g = np.concatenate([np.arange(K), np.arange(-K, 0)])
     return c, g * shape[0] / (2 * K), g * shape[1] / (2 * K)
 
+# %% ../nbs/03_track.ipynb #dc2d5828
+def _check_drift(da, n_ref, radius):
+    "Raise a ValueError naming the argument unless `estimate_drift` can run on the video `da` with these options."
+    if n_ref < 1:
+        raise ValueError(f"`n_ref` must be >= 1, got {n_ref}.")
+    if not radius > 0:
+        raise ValueError(f"`radius` must be > 0 pixels, got {radius!r}.")
+    if np.issubdtype(da.dtype, np.floating):
+        bad = np.flatnonzero(~np.isfinite(da.values).all(axis=(1, 2)))
+        if len(bad):
+            raise ValueError(f"`frames` has NaN/inf in frames {bad[:20].tolist()}; repair or drop them first.")
+
+# %% ../nbs/03_track.ipynb #eaae7afb
+def _frame_steps(S, K, shape, n):
+    "Displacement (T, 2) of each frame from the one before (row 0: zero), from spectra `S`; exact for the first `n`."
+    T, (H, W) = len(S), shape
+    step = np.zeros((T, 2))
+    if T > 1:  # anywhere in the frame; to a fraction of a pixel (exact for the first n)
+        cp = _cross(S[1:], S[:-1], K)
+        c, gy, gx = _correlate(cp, K, (H, W))
+        iy, ix = np.unravel_index(c.reshape(T - 1, -1).argmax(1), c.shape[1:])
+        vy, vx = _vertex(c, iy, ix)
+        step[1:] = np.stack([gy[iy] + vy * gy[1], gx[ix] + vx * gx[1]], 1)
+        if n > 1:
+            step[1:n] = np.stack(_refine(cp[:n - 1], gy[iy[:n - 1]], gx[ix[:n - 1]], (H, W), K,
+                                         half=max(gy[1], gx[1])), 1)
+    return step
+
+# %% ../nbs/03_track.ipynb #a9ae76e8
+def _to_reference(S, step, K, shape, n, radius):
+    "Drift (T, 2) of every frame against the aligned mean of the first `n`, from spectra `S` and frame steps `step`."
+    T, (H, W) = len(S), shape
+    ky, kx = _freqs(K)
+    chain = np.cumsum(step, 0)
+    ph = np.exp(2j * np.pi * (chain[:n, 0, None, None] * ky[:, None] / H + chain[:n, 1, None, None] * kx / W))
+    cp = _cross(S, (S[:n] * ph).mean(0).astype(np.complex64)[None], K)
+    c, gy, gx = _correlate(cp, K, (H, W))
+    coarse, prev = np.empty((T, 2)), chain[0]
+    for t in range(T):  # a coarse peak near the prediction (previous frame's peak + step), frame by frame
+        prev = coarse[t] = _near_peak(c[t], prev + step[t], radius, (gy[1], gx[1]))
+    ys, xs = _refine(cp, coarse[:, 0], coarse[:, 1], (H, W), K, half=max(gy[1], gx[1]))
+    return np.stack([ys, xs], 1)
+
 # %% ../nbs/03_track.ipynb #7ff743c9
 def estimate_drift(frames, *, n_ref=10, radius=5.0, bandwidth=64, progress=False):
     """Drift of the scene in every frame, in pixels, relative to the aligned mean of the first `n_ref` frames.
@@ -246,38 +289,12 @@ def estimate_drift(frames, *, n_ref=10, radius=5.0, bandwidth=64, progress=False
     """
     da = _as_video(frames)
     T, H, W = da.shape
-    if n_ref < 1:
-        raise ValueError(f"`n_ref` must be >= 1, got {n_ref}.")
-    if not radius > 0:
-        raise ValueError(f"`radius` must be > 0 pixels, got {radius!r}.")
-    if np.issubdtype(da.dtype, np.floating):
-        bad = np.flatnonzero(~np.isfinite(da.values).all(axis=(1, 2)))
-        if len(bad):
-            raise ValueError(f"`frames` has NaN/inf in frames {bad[:20].tolist()}; repair or drop them first.")
+    _check_drift(da, n_ref, radius)
     K = int(min(bandwidth, H // 2, W // 2))
     S = _spectra(da.data, K, progress=progress)
-    ky, kx = _freqs(K)
-    step = np.zeros((T, 2))
     n = min(n_ref, T)
-    if T > 1:  # 1) frame to frame, anywhere in the frame; to a fraction of a pixel (exact for the first n)
-        cp = _cross(S[1:], S[:-1], K)
-        c, gy, gx = _correlate(cp, K, (H, W))
-        iy, ix = np.unravel_index(c.reshape(T - 1, -1).argmax(1), c.shape[1:])
-        vy, vx = _vertex(c, iy, ix)
-        step[1:] = np.stack([gy[iy] + vy * gy[1], gx[ix] + vx * gx[1]], 1)
-        if n > 1:
-            step[1:n] = np.stack(_refine(cp[:n - 1], gy[iy[:n - 1]], gx[ix[:n - 1]], (H, W), K,
-                                         half=max(gy[1], gx[1])), 1)
-    chain = np.cumsum(step, 0)
-    # 2) reference: aligned mean of the first frames
-    ph = np.exp(2j * np.pi * (chain[:n, 0, None, None] * ky[:, None] / H + chain[:n, 1, None, None] * kx / W))
-    cp = _cross(S, (S[:n] * ph).mean(0).astype(np.complex64)[None], K)
-    c, gy, gx = _correlate(cp, K, (H, W))
-    coarse, prev = np.empty((T, 2)), chain[0]
-    for t in range(T):  # a coarse peak near the prediction (previous frame's peak + step), frame by frame
-        prev = coarse[t] = _near_peak(c[t], prev + step[t], radius, (gy[1], gx[1]))
-    ys, xs = _refine(cp, coarse[:, 0], coarse[:, 1], (H, W), K, half=max(gy[1], gx[1]))
-    est = np.stack([ys, xs], 1)
+    step = _frame_steps(S, K, (H, W), n)                         # 1) frame to frame
+    est = _to_reference(S, step, K, (H, W), n, radius)           # 2) to the aligned mean of the first n
     return xr.DataArray(est, dims=("time", "axis"),
                         coords={"time": da["time"].values, "axis": ["row", "col"]}, name="drift")
 
@@ -334,6 +351,18 @@ def aligned_mean(frames, drift, *, n=None):
         acc += ndi.shift(np.asarray(da[t], np.float32), -d[t], order=1, mode="nearest")
     return (acc / n).astype(np.float32)
 
+# %% ../nbs/03_track.ipynb #3746ddbf
+def _start_point(da, drift, start, locate, n_ref):
+    "(row, col) of the particle with frame 0's drift removed, located (`locate`) or from `start`; and how it was found."
+    H, W = da.shape[1:]
+    if start is None:
+        located = locate_particle(aligned_mean(da, drift, n=n_ref), method=locate)
+        return located, "located on the aligned mean of the first frames"
+    start = tuple(float(v) for v in start)
+    if len(start) != 2 or not (0 <= start[0] < H and 0 <= start[1] < W):
+        raise ValueError(f"`start` must be (row, col) inside frames of shape {(H, W)}, got {start!r}.")
+    return (start[0] - drift[0, 0], start[1] - drift[0, 1]), "given"  # given in frame 0
+
 # %% ../nbs/03_track.ipynb #43c54da0
 def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark", n_ref=10, progress=False):
     """Track the particle through a drifting video: one window centre per frame.
@@ -372,15 +401,7 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark",
     if not (np.isfinite(smooth) and smooth >= 0):
         raise ValueError(f"`smooth` must be a finite number of frames >= 0, got {smooth!r}.")
     drift = estimate_drift(da, n_ref=n_ref, progress=progress).values
-    if start is None:
-        start = locate_particle(aligned_mean(da, drift, n=n_ref), method=locate)
-        how = "located on the aligned mean of the first frames"
-    else:
-        start = tuple(float(v) for v in start)
-        if len(start) != 2 or not (0 <= start[0] < H and 0 <= start[1] < W):
-            raise ValueError(f"`start` must be (row, col) inside frames of shape {(H, W)}, got {start!r}.")
-        start = (start[0] - drift[0, 0], start[1] - drift[0, 1])  # given in frame 0
-        how = "given"
+    start, how = _start_point(da, drift, start, locate, n_ref)
     if smooth > 0 and T > 1:
         drift = ndi.gaussian_filter1d(drift, smooth, axis=0, mode="nearest")
     centres, clamped = _clamp(np.asarray(start) + drift, window, (H, W))
@@ -388,6 +409,41 @@ def track_particle(frames, *, window=128, smooth=1.0, start=None, locate="dark",
               f"smooth={smooth:g} frames) + particle {how}")
     extra = {"seconds": da["seconds"]} if "seconds" in da.coords else None
     return _track_ds(centres, clamped, np.zeros(T, bool), da["time"].values, window, method, extra)
+
+# %% ../nbs/03_track.ipynb #2ea0335c
+def _check_rekey(track, frame_shape):
+    "(frame shape, window) of a Track to correct; a ValueError unless it is a Track whose window fits `frame_shape`."
+    if not isinstance(track, xr.Dataset) or "track" not in track or "window" not in track.attrs:
+        raise ValueError("`track` must be a Track Dataset from track_particle (with `track` and attrs['window']).")
+    shape = tuple(int(v) for v in frame_shape)
+    if len(shape) != 2:
+        raise ValueError(f"`frame_shape` must be (rows, cols), got {frame_shape!r}.")
+    window = int(track.attrs["window"])
+    _check_window(window, shape)
+    return shape, window
+
+# %% ../nbs/03_track.ipynb #9fa59749
+def _key_centres(track, auto, keyframes, shape):
+    "{frame: (row, col)}: the key frames of `track` (centres `auto`), updated with `keyframes` after checking each."
+    T = len(auto)
+    keys = {int(t): tuple(v) for t, v in zip(np.flatnonzero(track["keyframe"].values), auto[track["keyframe"].values])}
+    for t, rc in dict(keyframes).items():
+        if not (isinstance(t, (int, np.integer)) and 0 <= t < T):
+            raise ValueError(f"key frame {t!r} is outside [0, {T}); give frame positions 0..{T - 1}.")
+        rc = tuple(float(v) for v in rc)
+        if len(rc) != 2 or not (0 <= rc[0] < shape[0] and 0 <= rc[1] < shape[1]):
+            raise ValueError(f"key frame {t}: centre {rc!r} is outside the frame {shape}; give (row, col) inside it.")
+        keys[int(t)] = rc
+    return keys
+
+# %% ../nbs/03_track.ipynb #bdf985f5
+def _key_correction(auto, keys, kt):
+    "Correction (T, 2) to the automatic centres `auto` that puts them on `keys` at the key frames `kt` (sorted)."
+    corr = np.zeros_like(auto)  # no key frames: just re-clamp
+    if len(kt):
+        off = np.array([keys[t] for t in kt]) - auto[kt]
+        corr = np.stack([np.interp(np.arange(len(auto)), kt, off[:, a]) for a in range(2)], 1)
+    return corr
 
 # %% ../nbs/03_track.ipynb #c91a32ad
 def set_keyframes(track, keyframes, *, frame_shape):
@@ -413,29 +469,12 @@ def set_keyframes(track, keyframes, *, frame_shape):
     ValueError
         For key frames outside [0, T), centres outside the frame, or a bad `frame_shape`.
     """
-    if not isinstance(track, xr.Dataset) or "track" not in track or "window" not in track.attrs:
-        raise ValueError("`track` must be a Track Dataset from track_particle (with `track` and attrs['window']).")
-    shape = tuple(int(v) for v in frame_shape)
-    if len(shape) != 2:
-        raise ValueError(f"`frame_shape` must be (rows, cols), got {frame_shape!r}.")
-    window = int(track.attrs["window"])
-    _check_window(window, shape)
+    shape, window = _check_rekey(track, frame_shape)
     auto = track["track"].values.astype(float)
-    T = len(auto)
-    keys = {int(t): tuple(v) for t, v in zip(np.flatnonzero(track["keyframe"].values), auto[track["keyframe"].values])}
-    for t, rc in dict(keyframes).items():
-        if not (isinstance(t, (int, np.integer)) and 0 <= t < T):
-            raise ValueError(f"key frame {t!r} is outside [0, {T}); give frame positions 0..{T - 1}.")
-        rc = tuple(float(v) for v in rc)
-        if len(rc) != 2 or not (0 <= rc[0] < shape[0] and 0 <= rc[1] < shape[1]):
-            raise ValueError(f"key frame {t}: centre {rc!r} is outside the frame {shape}; give (row, col) inside it.")
-        keys[int(t)] = rc
+    keys = _key_centres(track, auto, keyframes, shape)
     out = track.copy(deep=True)
     kt = np.array(sorted(keys), dtype=int)
-    corr = np.zeros_like(auto)  # no key frames: just re-clamp
-    if len(kt):
-        off = np.array([keys[t] for t in kt]) - auto[kt]
-        corr = np.stack([np.interp(np.arange(T), kt, off[:, a]) for a in range(2)], 1)
+    corr = _key_correction(auto, keys, kt)
     centres, moved = _clamp(auto + corr, window, shape)
     untouched = np.all(corr == 0, axis=1)
     out["track"].values[:] = centres
@@ -445,6 +484,23 @@ def set_keyframes(track, keyframes, *, frame_shape):
     if len(kt):
         out.attrs["method"] = track.attrs.get("method", "").split(" + manual")[0] + f" + manual key frames ({len(kt)})"
     return out
+
+# %% ../nbs/03_track.ipynb #ed0844f4
+def _window_corners(da, track):
+    "(window, corners): the track's window side and the (T, 2) top-left corner of its window in each frame of `da`."
+    T, H, W = da.shape
+    window = int(track.attrs.get("window", 0)) if isinstance(track, xr.Dataset) else 0
+    if not isinstance(track, xr.Dataset) or "track" not in track or window < 1:
+        raise ValueError("`track` must be a Track Dataset from track_particle (with `track` and attrs['window']).")
+    _check_window(window, (H, W))
+    missing = np.setdiff1d(da["time"].values, track["time"].values)
+    if len(missing):
+        raise ValueError(f"`track` has no centre for frames {missing[:10].tolist()}; track the same video.")
+    c = np.rint(track["track"].sel(time=da["time"].values).values).astype(int) - window // 2
+    if (c < 0).any() or (c[:, 0] + window > H).any() or (c[:, 1] + window > W).any():
+        raise ValueError(f"`track` windows leave frames of shape {(H, W)}; re-clamp it with "
+                         "set_keyframes(track, {}, frame_shape=...).")
+    return window, c
 
 # %% ../nbs/03_track.ipynb #7b71f12e
 def crop(frames, track):
@@ -468,18 +524,8 @@ def crop(frames, track):
         If the track misses frames or its windows do not fit in the frames.
     """
     da = _as_video(frames)
-    T, H, W = da.shape
-    window = int(track.attrs.get("window", 0)) if isinstance(track, xr.Dataset) else 0
-    if not isinstance(track, xr.Dataset) or "track" not in track or window < 1:
-        raise ValueError("`track` must be a Track Dataset from track_particle (with `track` and attrs['window']).")
-    _check_window(window, (H, W))
-    missing = np.setdiff1d(da["time"].values, track["time"].values)
-    if len(missing):
-        raise ValueError(f"`track` has no centre for frames {missing[:10].tolist()}; track the same video.")
-    c = np.rint(track["track"].sel(time=da["time"].values).values).astype(int) - window // 2
-    if (c < 0).any() or (c[:, 0] + window > H).any() or (c[:, 1] + window > W).any():
-        raise ValueError(f"`track` windows leave frames of shape {(H, W)}; re-clamp it with "
-                         "set_keyframes(track, {}, frame_shape=...).")
+    T = da.shape[0]
+    window, c = _window_corners(da, track)
     arr = np.asarray(da.data)
     out = np.empty((T, window, window), arr.dtype)
     for t in range(T):
