@@ -125,6 +125,22 @@ def _regions(M, b, min_diameter, level, edge):
                         snr=float(r.intensity_max) / noise, label=r.label))
     return sorted(out, key=lambda x: -x["area"])
 
+# %% ../nbs/03a_follow.ipynb #219476aa
+def _frame_image(frame):
+    "One frame (y, x) as float32; a ValueError with the fix for a frame that is not 2-D or not finite."
+    img = np.asarray(frame, np.float32)
+    if img.ndim != 2:
+        raise ValueError(f"`frame` must be one 2-D frame (y, x), got shape {img.shape}; pick one with .isel(time=i).")
+    if not np.isfinite(img).all():
+        raise ValueError("`frame` contains NaN or inf; replace them (e.g. np.nan_to_num) first.")
+    return img
+
+def _particles(regs, attrs):
+    "The regions `regs` (dicts from `_regions`) as a Dataset over `particle`, with `attrs`."
+    cols = ("row", "col", "diameter", "area", "snr")
+    return xr.Dataset({k: ("particle", np.array([r[k] for r in regs], float)) for k in cols},
+                      coords={"particle": np.arange(len(regs))}, attrs=attrs)
+
 # %% ../nbs/03a_follow.ipynb #a05863a2
 def detect_particles(frame, *, contrast="auto", scale=None, min_diameter=3.0, level=0.25):
     """Find the particles in one frame.
@@ -160,19 +176,12 @@ def detect_particles(frame, *, contrast="auto", scale=None, min_diameter=3.0, le
     >>> det.sizes["particle"], [round(float(v)) for v in (det.row[0], det.col[0])]
     (2, [40, 40])
     """
-    img = np.asarray(frame, np.float32)
-    if img.ndim != 2:
-        raise ValueError(f"`frame` must be one 2-D frame (y, x), got shape {img.shape}; pick one with .isel(time=i).")
-    if not np.isfinite(img).all():
-        raise ValueError("`frame` contains NaN or inf; replace them (e.g. np.nan_to_num) first.")
+    img = _frame_image(frame)
     cue, best, _ = choose_cue(img, contrast) if scale is None or contrast == "auto" else (contrast, None, None)
     scale = best if scale is None else float(scale)
     M, b = cue_map(img, cue, scale)
     regs = _regions(M, b, min_diameter, level, edge=2 * scale)
-    cols = ("row", "col", "diameter", "area", "snr")
-    return xr.Dataset({k: ("particle", np.array([r[k] for r in regs], float)) for k in cols},
-                      coords={"particle": np.arange(len(regs))},
-                      attrs={"contrast": cue, "scale": float(scale), "binning": b})
+    return _particles(regs, {"contrast": cue, "scale": float(scale), "binning": b})
 
 # %% ../nbs/03a_follow.ipynb #831cf870
 class _Matcher:
@@ -208,14 +217,18 @@ class _Matcher:
         t = M[max(iy - self.h, 0):iy + self.h + 1, max(ix - self.h, 0):ix + self.h + 1]
         return (t if t.shape == (2 * self.h + 1,) * 2 else None), cb - np.array([iy, ix])
 
-    def _set(self, t, offset):
-        "Template from patch `t`: its central blob only, grown by the scale; `offset`: the centre from its middle."
-        lab = label(ndi.binary_fill_holes(t > max(3 * _robust_std(t), 0.2 * t.max())))
-        own = lab[self.h, self.h] or (np.bincount(lab.ravel())[1:].argmax() + 1 if lab.max() else 0)
-        grow = max(1, int(round(self.scale / self.b)))
-        mask = ndi.binary_dilation(lab == own, iterations=grow) if own else np.ones_like(t, bool)
-        self.template = np.where(mask, t, 0.0).astype(np.float32)
-        self.offset = np.asarray(offset, float)
+
+# %% ../nbs/03a_follow.ipynb #d559fe68
+def _set(self, t, offset):
+    "Template from patch `t`: its central blob only, grown by the scale; `offset`: the centre from its middle."
+    lab = label(ndi.binary_fill_holes(t > max(3 * _robust_std(t), 0.2 * t.max())))
+    own = lab[self.h, self.h] or (np.bincount(lab.ravel())[1:].argmax() + 1 if lab.max() else 0)
+    grow = max(1, int(round(self.scale / self.b)))
+    mask = ndi.binary_dilation(lab == own, iterations=grow) if own else np.ones_like(t, bool)
+    self.template = np.where(mask, t, 0.0).astype(np.float32)
+    self.offset = np.asarray(offset, float)
+
+_Matcher._set = _set
 
 # %% ../nbs/03a_follow.ipynb #648065fb
 def _match(self, img, pred, radius):
@@ -361,6 +374,21 @@ def _follow_track(da, pos, conf, lost, window, method, d, cue, scale):
     ds.attrs.update(diameter=d, contrast=cue, scale=float(scale))
     return ds
 
+# %% ../nbs/03a_follow.ipynb #d53ba33d
+def _follow_method(start, lost, d, cue, scale, radius):
+    "The Track's `method` text for a follow from `start`; logs the frames where the particle was lost."
+    if lost.any():
+        log.info("follow_particle: lost in %d of %d frames (%s)", lost.sum(), len(lost),
+                 np.flatnonzero(lost)[:10].tolist())
+    how = "largest in frame 0" if isinstance(start, str) else "nearest the given point"
+    return (f"particle followed ({how}) by its {cue} cue at scale {scale:.3g} px, diameter {d:.1f} px, "
+            f"search radius {radius:.3g} px")
+
+def _search_drift(da, search, d):
+    "(radius, drift): the search radius (`search`, else 0.4 diameters `d`, at least 5 px) and the plausible drift."
+    radius = float(search) if search is not None else max(5.0, 0.4 * d)
+    return radius, _plausible(estimate_drift(da).values, radius)
+
 # %% ../nbs/03a_follow.ipynb #f9ba123a
 def follow_particle(frames, *, start="largest", contrast="auto", window=128, search=None, max_gap=5,
                     min_confidence=0.3, progress=False):
@@ -371,15 +399,13 @@ def follow_particle(frames, *, start="largest", contrast="auto", window=128, sea
     frames : xr.DataArray (time, y, x)
         The video (a Dataset with a `frames` variable is accepted).
     start : str or tuple of float
-        "largest" (the largest particle of frame 0), or (row, col) in frame 0: the detected particle nearest it
-        (or, with none within a diameter, whatever is at that point).
+        "largest" (the largest particle of frame 0), or (row, col) in frame 0: the particle detected nearest it.
     contrast : str
         "auto", "dark", "bright" or "texture" (see `detect_particles`).
     window : int
         Side of the square crop window, pixels.
     search : float, optional
-        Search radius (pixels) around the drift's prediction; default 0.4 diameters (at least 5 px): more than a
-        particle moves in a frame, less than the distance to a neighbour.
+        Search radius (pixels) around the drift's prediction; default 0.4 diameters, at least 5 px.
     max_gap : int
         Longest run of lost frames that is interpolated.
     min_confidence : float
@@ -406,18 +432,10 @@ def follow_particle(frames, *, start="largest", contrast="auto", window=128, sea
     True
     """
     da = _as_video(frames)
-    T, H, W = da.shape
-    _check_window(window, (H, W))
+    _check_window(window, da.shape[1:])
     arr = np.asarray(da.values)
-    f0 = np.asarray(arr[0], np.float32)
-    c0, d, cue, scale = _first_particle(f0, start, contrast)
-    radius = float(search) if search is not None else max(5.0, 0.4 * d)
-    drift = _plausible(estimate_drift(da).values, radius)
+    c0, d, cue, scale = _first_particle(np.asarray(arr[0], np.float32), start, contrast)
+    radius, drift = _search_drift(da, search, d)
     pos, conf, lost = _two_passes(arr, c0, d, cue, scale, drift, radius, min_confidence, progress)
     pos = _fill_gaps(pos, lost, drift, max_gap)
-    if lost.any():
-        log.info("follow_particle: lost in %d of %d frames (%s)", lost.sum(), T, np.flatnonzero(lost)[:10].tolist())
-    how = "largest in frame 0" if isinstance(start, str) else "nearest the given point"
-    method = (f"particle followed ({how}) by its {cue} cue at scale {scale:.3g} px, diameter {d:.1f} px, "
-              f"search radius {radius:.3g} px")
-    return _follow_track(da, pos, conf, lost, window, method, d, cue, scale)
+    return _follow_track(da, pos, conf, lost, window, _follow_method(start, lost, d, cue, scale, radius), d, cue, scale)
