@@ -87,14 +87,14 @@ def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=48
             os.replace(folder / f".{name.name}.tmp", name)
     return folder
 
-# %% ../nbs/10a_live.ipynb #7adee64d
+# %% ../nbs/10a_live.ipynb #272b2472
 _FRAME_SUFFIXES = frozenset(FRAME_EXTS) | {".dm3", ".dm4", ".mrc"}
 
 
 def _frame_file(p):
     return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in _FRAME_SUFFIXES
 
-
+# %% ../nbs/10a_live.ipynb #5d93ec68
 class FrameFiles:
     """The frame files of a folder, taken once each, in natural order, once complete."""
 
@@ -160,13 +160,13 @@ def read_frame(path):
         raise ValueError(f"frame file {path} holds {v.sizes['time']} frames; the watcher takes one frame per file")
     return np.asarray(v.values[0])
 
-# %% ../nbs/10a_live.ipynb #61cb0a7d
+# %% ../nbs/10a_live.ipynb #76b5f096
 class _Page:
     "One page of a growing TIFF, named FILE#INDEX."
     def __init__(self, path, index):
         self.path, self.index, self.name = Path(path), int(index), f"{Path(path).name}#{int(index):06d}"
 
-
+# %% ../nbs/10a_live.ipynb #22aa556d
 class TiffPages:
     """The pages of a growing multi-frame TIFF, taken once each, in order, once complete (as `FrameFiles`)."""
 
@@ -211,7 +211,7 @@ class TiffPages:
     def age(self, p):
         return _age(p.path)
 
-# %% ../nbs/10a_live.ipynb #f7d2841b
+# %% ../nbs/10a_live.ipynb #7a9e5aa3
 class OnlineTracker:
     """Causal particle tracker: `update(frame)` returns the frame's window centre as a one-item list [(row, col)].
 
@@ -231,66 +231,9 @@ class OnlineTracker:
         self.window, self.n_ref, self.locate, self.radius, self.bandwidth = window, n_ref, locate, radius, bandwidth
         self.start, self._buf, self._ref = start, [], None
 
-    def _warm_up(self):
-        from temvp.track import _check_window, _freqs, _spectra, aligned_mean, estimate_drift, locate_particle
-        frames = np.stack(self._buf).astype(np.float32)
-        self.shape = frames.shape[1:]
-        _check_window(self.window, self.shape)
-        da = xr.DataArray(frames, dims=("time", "y", "x"), coords={"time": np.arange(len(frames))})
-        drift = estimate_drift(da, n_ref=self.n_ref, radius=self.radius, bandwidth=self.bandwidth).values
-        start = (locate_particle(aligned_mean(da, drift, n=self.n_ref), method=self.locate) if self.start is None
-                 else np.asarray(self.start, float) - drift[0])
-        self.K = int(min(self.bandwidth, self.shape[0] // 2, self.shape[1] // 2))
-        S = _spectra(frames, self.K)
-        ky, kx = _freqs(self.K)
-        H, W = self.shape
-        ph = np.exp(2j * np.pi * (drift[:, 0, None, None] * ky[:, None] / H + drift[:, 1, None, None] * kx / W))
-        self._ref = (S * ph).mean(0).astype(np.complex64)[None]
-        self._last_S, self._last_drift, self._offset = S[-1:], drift[-1], np.asarray(start, float)
-        return [tuple(self._clamp(self._offset + d)) for d in drift]
-
     def _clamp(self, c):
         from temvp.track import _clamp
         return _clamp(np.asarray(c, float)[None], self.window, self.shape)[0][0]
-
-    def _provisional(self, frame):
-        "A warm-up frame's centre: the particle located on the first frame, later ones registered on it."
-        from skimage.registration import phase_cross_correlation
-        from temvp.track import _check_window, locate_particle
-        if len(self._buf) == 1:
-            self.shape = frame.shape
-            _check_window(self.window, self.shape)
-            self._first = (np.asarray(self.start, float) if self.start is not None
-                           else np.asarray(locate_particle(frame, method=self.locate), float))
-            return tuple(self._clamp(self._first))
-        shift, _, _ = phase_cross_correlation(self._buf[0], frame, upsample_factor=10, normalization=None)
-        return tuple(self._clamp(self._first - shift))
-
-    def update(self, frame):
-        "Add the next frame; returns [its window centre] (during the warm-up, a provisional one)."
-        from temvp.track import _correlate, _cross, _near_peak, _refine, _spectra, _vertex
-        frame = np.asarray(frame, np.float32)
-        if self._ref is None:
-            if self._buf and frame.shape != self._buf[0].shape:
-                raise ValueError(f"a frame of shape {frame.shape} after frames of {self._buf[0].shape}; the watcher "
-                                 "takes one frame size per video (start a new label for the new size).")
-            self._buf.append(frame)
-            return [self._warm_up()[-1]] if len(self._buf) >= self.n_ref else [self._provisional(frame)]
-        if frame.shape != self.shape:
-            raise ValueError(f"a frame of shape {frame.shape} after frames of {self.shape}; the watcher takes one "
-                             "frame size per video (start a new label for the new size).")
-        K, (H, W) = self.K, self.shape
-        S = _spectra(frame[None], K)
-        c, gy, gx = _correlate(_cross(S, self._last_S, K), K, (H, W))
-        iy, ix = np.unravel_index(c.reshape(1, -1).argmax(1), c.shape[1:])
-        vy, vx = _vertex(c, iy, ix)
-        step = np.array([gy[iy[0]] + vy[0] * gy[1], gx[ix[0]] + vx[0] * gx[1]])
-        cp = _cross(S, self._ref, K)
-        c, gy, gx = _correlate(cp, K, (H, W))
-        coarse = _near_peak(c[0], self._last_drift + step, self.radius, (gy[1], gx[1]))
-        ys, xs = _refine(cp, coarse[:1], coarse[1:], (H, W), K, half=max(gy[1], gx[1]))
-        self._last_S, self._last_drift = S, np.array([ys[0], xs[0]])
-        return [tuple(self._clamp(self._offset + self._last_drift))]
 
     def set_centre(self, centre):
         "Make `centre` (row, col) the particle's position in the last frame (a key frame): later frames follow it."
@@ -303,6 +246,73 @@ class OnlineTracker:
             self._offset = self._offset + np.asarray(delta, float)
         elif self._buf:
             self._first = self._first + np.asarray(delta, float)
+
+# %% ../nbs/10a_live.ipynb #be247227
+def _warm_up(self):
+    "The first `n_ref` frames' drift and the reference spectrum; their centres, now final."
+    from temvp.track import _check_window, _freqs, _spectra, aligned_mean, estimate_drift, locate_particle
+    frames = np.stack(self._buf).astype(np.float32)
+    self.shape = frames.shape[1:]
+    _check_window(self.window, self.shape)
+    da = xr.DataArray(frames, dims=("time", "y", "x"), coords={"time": np.arange(len(frames))})
+    drift = estimate_drift(da, n_ref=self.n_ref, radius=self.radius, bandwidth=self.bandwidth).values
+    start = (locate_particle(aligned_mean(da, drift, n=self.n_ref), method=self.locate) if self.start is None
+             else np.asarray(self.start, float) - drift[0])
+    self.K = int(min(self.bandwidth, self.shape[0] // 2, self.shape[1] // 2))
+    S = _spectra(frames, self.K)
+    ky, kx = _freqs(self.K)
+    H, W = self.shape
+    ph = np.exp(2j * np.pi * (drift[:, 0, None, None] * ky[:, None] / H + drift[:, 1, None, None] * kx / W))
+    self._ref = (S * ph).mean(0).astype(np.complex64)[None]
+    self._last_S, self._last_drift, self._offset = S[-1:], drift[-1], np.asarray(start, float)
+    return [tuple(self._clamp(self._offset + d)) for d in drift]
+
+
+def _provisional(self, frame):
+    "A warm-up frame's centre: the particle located on the first frame, later ones registered on it."
+    from skimage.registration import phase_cross_correlation
+    from temvp.track import _check_window, locate_particle
+    if len(self._buf) == 1:
+        self.shape = frame.shape
+        _check_window(self.window, self.shape)
+        self._first = (np.asarray(self.start, float) if self.start is not None
+                       else np.asarray(locate_particle(frame, method=self.locate), float))
+        return tuple(self._clamp(self._first))
+    shift, _, _ = phase_cross_correlation(self._buf[0], frame, upsample_factor=10, normalization=None)
+    return tuple(self._clamp(self._first - shift))
+
+
+OnlineTracker._warm_up, OnlineTracker._provisional = _warm_up, _provisional
+
+# %% ../nbs/10a_live.ipynb #40d267d4
+def _update(self, frame):
+    "Add the next frame; returns [its window centre] (during the warm-up, a provisional one)."
+    from temvp.track import _correlate, _cross, _near_peak, _refine, _spectra, _vertex
+    frame = np.asarray(frame, np.float32)
+    if self._ref is None:
+        if self._buf and frame.shape != self._buf[0].shape:
+            raise ValueError(f"a frame of shape {frame.shape} after frames of {self._buf[0].shape}; the watcher "
+                             "takes one frame size per video (start a new label for the new size).")
+        self._buf.append(frame)
+        return [self._warm_up()[-1]] if len(self._buf) >= self.n_ref else [self._provisional(frame)]
+    if frame.shape != self.shape:
+        raise ValueError(f"a frame of shape {frame.shape} after frames of {self.shape}; the watcher takes one "
+                         "frame size per video (start a new label for the new size).")
+    K, (H, W) = self.K, self.shape
+    S = _spectra(frame[None], K)
+    c, gy, gx = _correlate(_cross(S, self._last_S, K), K, (H, W))
+    iy, ix = np.unravel_index(c.reshape(1, -1).argmax(1), c.shape[1:])
+    vy, vx = _vertex(c, iy, ix)
+    step = np.array([gy[iy[0]] + vy[0] * gy[1], gx[ix[0]] + vx[0] * gx[1]])
+    cp = _cross(S, self._ref, K)
+    c, gy, gx = _correlate(cp, K, (H, W))
+    coarse = _near_peak(c[0], self._last_drift + step, self.radius, (gy[1], gx[1]))
+    ys, xs = _refine(cp, coarse[:1], coarse[1:], (H, W), K, half=max(gy[1], gx[1]))
+    self._last_S, self._last_drift = S, np.array([ys[0], xs[0]])
+    return [tuple(self._clamp(self._offset + self._last_drift))]
+
+
+OnlineTracker.update = _update
 
 # %% ../nbs/10a_live.ipynb #3d99de33
 @dataclass
@@ -458,7 +468,7 @@ def _order(self, frames):
 
 Watcher._forecast, Watcher._order = _forecast, _order
 
-# %% ../nbs/10a_live.ipynb #ca7e43e4
+# %% ../nbs/10a_live.ipynb #fdbc5e3b
 def _take(self, frame, centre):
     "Cut and keep the crop of the next frame (its running statistics updated); returns its index."
     r0, c0 = (int(round(v)) - self.window // 2 for v in centre)
@@ -477,7 +487,7 @@ def _feed(self, t, observed, forecast, *, emit):
         if self.alarms[kind].check(value, t) and emit:
             self._alert(kind, t, value)
 
-
+# %% ../nbs/10a_live.ipynb #661305fe
 def _step(self, frame, name, centre, arrived):
     "Everything for one tracked frame: crop, normalise, forecast, order, alarms; the record to store."
     t = self._take(frame, centre)
@@ -534,7 +544,7 @@ def add(self, frame, name="", arrived=None):
 
 Watcher.add = add
 
-# %% ../nbs/10a_live.ipynb #08556dde
+# %% ../nbs/10a_live.ipynb #ea43a6bc
 def _datasets(self, recs):
     "The chunk `recs` as the four groups' Datasets, frames t0.. of the video."
     t = np.arange(self.n_stored, self.n_stored + len(recs))
@@ -553,7 +563,7 @@ def _datasets(self, recs):
                       coords={"time": t, "lead": lead})
     return {"videos": video, "tracks": track, "crops": crops, "live": live}
 
-
+# %% ../nbs/10a_live.ipynb #b74ec948
 def _write(self, groups, n0, n):
     "Append one chunk (frames n0 .. n0 + n - 1) to the four groups, then commit the count (the writer thread)."
     import zarr
@@ -586,7 +596,7 @@ def _wait(self):
         w.result()
         self.n_stored += n
 
-
+# %% ../nbs/10a_live.ipynb #0f3cc7a6
 def flush(self, *, wait=False):
     """Hand the pending records to the background writer (after the previous chunk is written); `wait`: until
     they are stored."""
@@ -735,7 +745,7 @@ class _Lock:
     def __exit__(self, *exc):
         self.path.unlink(missing_ok=True)
 
-# %% ../nbs/10a_live.ipynb #fac26413
+# %% ../nbs/10a_live.ipynb #0f1329ac
 def _age(p):
     "Seconds since `p` was last modified (infinite when it is gone)."
     try:
@@ -744,6 +754,64 @@ def _age(p):
         return math.inf
 
 
+def _poll(files, gone):
+    "The frame files ready now, and whether the folder is gone (warned once, when it goes)."
+    try:
+        return files.poll(), False
+    except FileNotFoundError as e:
+        if not gone:
+            log.warning("%s", e)
+        return [], True
+
+
+def _summary(label, w, skipped, latency):
+    "What `watch` returns: frames stored, files skipped, alerts, and the latency's median and 99th percentile."
+    lat = np.asarray(latency) if latency else np.array([np.nan])
+    return {"label": label, "frames": w.n_stored, "skipped": skipped, "alerts": w.alerts, "bf16": w.bf16,
+            "latency_median_s": float(np.median(lat)), "latency_p99_s": float(np.percentile(lat, 99))}
+
+# %% ../nbs/10a_live.ipynb #c7e06357
+def _take_ready(files, w, ready, *, retry, frames, skipped, latency):
+    """Feed the files `ready` to watcher `w` in order, up to a file that cannot be read yet (looked at again at the
+    next poll while younger than `retry` seconds) or until `frames` are in the store. Unusable files are logged and
+    added to `skipped`, each frame's latency to `latency`; returns when the last frame was taken (None: none was)."""
+    last = None
+    for p in ready:
+        files.take(p)
+        try:
+            arrived = files.arrived(p)
+            frame = files.read(p)
+        except (ValueError, OSError) as e:
+            if files.age(p) < retry:   # perhaps still being written: look again at the next poll
+                files.release(p)
+                break
+            log.warning("%s", e); skipped.append(p.name)
+            continue
+        try:
+            done = w.add(frame, p.name, arrived=arrived)
+            latency.extend(r["done"] - r["arrived"] for r in done)
+        except ValueError as e:
+            log.warning("%s", e); skipped.append(p.name)
+            continue
+        last = time.time()
+        if frames and w.n_seen_total >= frames:
+            break
+    return last
+
+
+def _watch_loop(files, w, *, frames, idle, poll, retry, stop, skipped, latency):
+    """Poll `files` every `poll` seconds and feed `w` until `frames` are stored, `idle` seconds pass without a
+    frame, or `stop()` says so."""
+    last, gone = time.time(), False
+    while not (frames and w.n_seen_total >= frames):
+        ready, gone = _poll(files, gone)
+        taken = _take_ready(files, w, ready, retry=retry, frames=frames, skipped=skipped, latency=latency)
+        last = taken if taken is not None else last
+        if (idle is not None and time.time() - last > idle) or (stop is not None and stop()):
+            break
+        time.sleep(poll)
+
+# %% ../nbs/10a_live.ipynb #351c2228
 def watch(folder, store, label, *, frames=None, idle=None, poll=0.02, settle=0.02, retry=2.0, stop=None, **options):
     """Watch `folder` and process every new frame into `store` under `label`; returns a summary dict.
 
@@ -788,42 +856,11 @@ def watch(folder, store, label, *, frames=None, idle=None, poll=0.02, settle=0.0
         w = Watcher(store, label, source=folder.resolve(), **options)
         files = (TiffPages(folder, done=w.stored_files) if growing
                  else FrameFiles(folder, done=w.stored_files, settle=settle))
-        last, gone = time.time(), False
         try:
-            while not (frames and w.n_seen_total >= frames):
-                try:
-                    ready, gone = files.poll(), False
-                except FileNotFoundError as e:
-                    if not gone:
-                        log.warning("%s", e)
-                    ready, gone = [], True
-                for p in ready:
-                    files.take(p)
-                    try:
-                        arrived = files.arrived(p)
-                        frame = files.read(p)
-                    except (ValueError, OSError) as e:
-                        if files.age(p) < retry:   # perhaps still being written: look again at the next poll
-                            files.release(p)
-                            break
-                        log.warning("%s", e); skipped.append(p.name)
-                        continue
-                    try:
-                        done = w.add(frame, p.name, arrived=arrived)
-                        latency += [r["done"] - r["arrived"] for r in done]
-                    except ValueError as e:
-                        log.warning("%s", e); skipped.append(p.name)
-                        continue
-                    last = time.time()
-                    if frames and w.n_seen_total >= frames:
-                        break
-                if (idle is not None and time.time() - last > idle) or (stop is not None and stop()):
-                    break
-                time.sleep(poll)
+            _watch_loop(files, w, frames=frames, idle=idle, poll=poll, retry=retry, stop=stop, skipped=skipped,
+                        latency=latency)
         except KeyboardInterrupt:
             log.info("stopped by Ctrl-C")
         finally:
             w.close()
-    lat = np.asarray(latency) if latency else np.array([np.nan])
-    return {"label": label, "frames": w.n_stored, "skipped": skipped, "alerts": w.alerts, "bf16": w.bf16,
-            "latency_median_s": float(np.median(lat)), "latency_p99_s": float(np.percentile(lat, 99))}
+    return _summary(label, w, skipped, latency)
