@@ -49,6 +49,37 @@ def _same_video(old, preset, opts):
             and old.sizes["time"] == opts.get("n_frames", old.sizes["time"])
             and all(old.attrs.get(k) == opts[k] for k in opts if k not in ("n_frames", "size")))
 
+# %% ../nbs/15_study.ipynb #97b8ad25
+def _demo_videos(store, rec, *, n_frames, size, replace, progress, log):
+    "Simulate the recipe's videos into `store` (frame count and size overridden if given), keeping same ones."
+    for v in rec["videos"]:
+        opts = {k: v[k] for k in ("n_frames", "seed", "dose", "optics", "onset", "size") if k in v}
+        if n_frames:  # the simulator scales its default onset to the new length
+            opts["n_frames"] = n_frames
+        if size:
+            opts["size"] = size
+        label = v.get("label", v["preset"])
+        if has(store, "videos", label) and not replace:
+            if _same_video(read_stage(store, "videos", label), v["preset"], opts):
+                log(f"synth {label}: already in the store, kept")
+                continue
+        log(f"synth {label}: simulating {v['preset']} {opts}")
+        synth_to_store(store, v["preset"], label=label, replace=True, progress=progress, **opts)
+
+
+def _demo_clips(store, rec, *, size, progress, log):
+    "Track and crop every video (with `size` given, a window of at most half the frame), then the clip tables."
+    window = rec.get("track", {}).get("window", 128)
+    if size:
+        window = min(window, size // 2 // 4 * 4)
+    log(f"track: tracking and cropping {window}x{window} windows")
+    track_to_store(store, window=window, progress=progress)
+    c = rec.get("clips", {})
+    by_label = c.get("n_f_by_label", {})
+    for name in labels(store, "crops"):
+        write_clips(store, labels_=[name], n_f=by_label.get(name, c.get("n_f", STUDY_NF)),
+                    n_s=c.get("n_s", STUDY_NS), test_fraction=c.get("test_fraction", 0.1), seed=c.get("seed", 0))
+
 # %% ../nbs/15_study.ipynb #f3b5e17d
 def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False, replace=False, progress=True,
          log=None):
@@ -83,29 +114,8 @@ def demo(out="temvp-out", *, recipe=None, n_frames=None, size=None, train=False,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = create_store(out / rec.get("store", "study.zarr"))
-    for v in rec["videos"]:
-        opts = {k: v[k] for k in ("n_frames", "seed", "dose", "optics", "onset", "size") if k in v}
-        if n_frames:  # the simulator scales its default onset to the new length
-            opts["n_frames"] = n_frames
-        if size:
-            opts["size"] = size
-        label = v.get("label", v["preset"])
-        if has(store, "videos", label) and not replace:
-            if _same_video(read_stage(store, "videos", label), v["preset"], opts):
-                log(f"synth {label}: already in the store, kept")
-                continue
-        log(f"synth {label}: simulating {v['preset']} {opts}")
-        synth_to_store(store, v["preset"], label=label, replace=True, progress=progress, **opts)
-    window = rec.get("track", {}).get("window", 128)
-    if size:
-        window = min(window, size // 2 // 4 * 4)
-    log(f"track: tracking and cropping {window}x{window} windows")
-    track_to_store(store, window=window, progress=progress)
-    c = rec.get("clips", {})
-    by_label = c.get("n_f_by_label", {})
-    for name in labels(store, "crops"):
-        write_clips(store, labels_=[name], n_f=by_label.get(name, c.get("n_f", STUDY_NF)),
-                    n_s=c.get("n_s", STUDY_NS), test_fraction=c.get("test_fraction", 0.1), seed=c.get("seed", 0))
+    _demo_videos(store, rec, n_frames=n_frames, size=size, replace=replace, progress=progress, log=log)
+    _demo_clips(store, rec, size=size, progress=progress, log=log)
     log(summary(store))
     if train and rec.get("train"):
         study(store, out, recipe=rec, replace=replace, progress=progress, log=log)
@@ -141,9 +151,7 @@ def study(store, out, *, recipe=None, replace=False, progress=True, log=None):
         message names the runs and their errors.
     """
     import shutil
-    import pandas as pd
     from temvp.evaluate import evaluate, summary as cube_summary
-    from temvp.sweep import sweep
     from temvp.viz import figures
     rec = load_recipe(recipe)
     log = log or logging.getLogger(__name__).info
@@ -156,13 +164,7 @@ def study(store, out, *, recipe=None, replace=False, progress=True, log=None):
     if replace and run_root.exists():
         shutil.rmtree(run_root)
     log(f"train: {t.get('preset', 'phydnet')} PhyDNet per video and strategy into {run_root}")
-    res = pd.concat([sweep(store, run_root=run_root, config=t, labels_=[name], n_f=g.get("n_f"), n_s=g.get("n_s"),
-                           progress=progress) for name, g in grid.items()], ignore_index=True)
-    bad = res[res.status == "error"]
-    if len(bad):
-        raise ValueError("training failed for " + "; ".join(f"{r.label} nf{r.n_f}_ns{r.n_s}: {r.error}"
-                                                            for r in bad.itertuples())
-                         + f". To retrain every run of {run_root} from scratch, pass replace=True (temvp demo --replace).")
+    res = _train_grid(store, run_root, t, grid, progress=progress)
     log(f"evaluate: predictions and per-frame metrics of every run into {run_root / 'metrics.zarr'}")
     cube = evaluate(store, runs=list(res.run_dir), out=run_root / "metrics.zarr", replace=True,
                     progress=False, **rec.get("evaluate", {}))
@@ -170,3 +172,18 @@ def study(store, out, *, recipe=None, replace=False, progress=True, log=None):
     figs = figures(store, run_root / "metrics.zarr", out / "figures", progress=progress)
     log(f"figures: {len(figs)} figures (PNG and HTML) and Table 1 (table1.csv, table1.txt) in {out / 'figures'}")
     return figs
+
+# %% ../nbs/15_study.ipynb #2fc96e86
+def _train_grid(store, run_root, config, grid, *, progress):
+    """Train each video's strategies of `grid` ({label: {"n_f": ..., "n_s": ...}}) with `config` into `run_root`.
+    Returns the sweeps' table; a failed run raises a ValueError naming every failed run and its error."""
+    import pandas as pd
+    from temvp.sweep import sweep
+    res = pd.concat([sweep(store, run_root=run_root, config=config, labels_=[name], n_f=g.get("n_f"),
+                           n_s=g.get("n_s"), progress=progress) for name, g in grid.items()], ignore_index=True)
+    bad = res[res.status == "error"]
+    if len(bad):
+        raise ValueError("training failed for " + "; ".join(f"{r.label} nf{r.n_f}_ns{r.n_s}: {r.error}"
+                                                            for r in bad.itertuples())
+                         + f". To retrain every run of {run_root} from scratch, pass replace=True (temvp demo --replace).")
+    return res
