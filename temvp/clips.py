@@ -145,6 +145,19 @@ def _fitting(n_frames, n_f, n_s):
     skipped = [f"nf{f}_ns{s}" for f, s in grid if (f, s) not in fits]
     return fits, skipped
 
+# %% ../nbs/04_clips.ipynb #c004b32f
+def _clip_arrays(n_frames, fits, test_fraction, seed, position):
+    "(start (strategy, clip) int32, split (kind, strategy, clip) int8) of the strategies `fits`, -1 where no clip."
+    n_max = max(clip_count(n_frames, f, s) for f, s in fits)
+    start = np.full((len(fits), n_max), NO_CLIP, np.int32)
+    split = np.full((2, len(fits), n_max), NO_CLIP, np.int8)
+    for j, (f, s) in enumerate(fits):
+        n = clip_count(n_frames, f, s)
+        start[j, :n] = np.arange(n)
+        split[0, j, :n] = split_random(n, test_fraction=test_fraction, seed=[seed, f, s])
+        split[1, j, :n] = split_blocked(n, span=clip_span(f, s), test_fraction=test_fraction, position=position)
+    return start, split
+
 # %% ../nbs/04_clips.ipynb #3a6c7b19
 def clip_table(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS, test_fraction=0.1, seed=0, position="end", label=None):
     """Clip start indices and train/test splits for every strategy of a grid that fits the video.
@@ -171,14 +184,8 @@ def clip_table(n_frames, *, n_f=STUDY_NF, n_s=STUDY_NS, test_fraction=0.1, seed=
         ``n_clips`` (strategy); coordinates ``strategy`` ("nf6_ns3"), ``n_f``, ``n_s``, ``kind``.
     """
     fits, skipped = _fitting(n_frames, n_f, n_s)
-    n_max = max(clip_count(n_frames, f, s) for f, s in fits)
-    start = np.full((len(fits), n_max), NO_CLIP, np.int32)
-    split = np.full((2, len(fits), n_max), NO_CLIP, np.int8)
-    for j, (f, s) in enumerate(fits):
-        n = clip_count(n_frames, f, s)
-        start[j, :n] = np.arange(n)
-        split[0, j, :n] = split_random(n, test_fraction=test_fraction, seed=[seed, f, s])
-        split[1, j, :n] = split_blocked(n, span=clip_span(f, s), test_fraction=test_fraction, position=position)
+    start, split = _clip_arrays(n_frames, fits, test_fraction, seed, position)
+    n_max = start.shape[1]
     ds = xr.Dataset(
         {"start": (("strategy", "clip"), start), "split": (("kind", "strategy", "clip"), split),
          "n_clips": ("strategy", np.array([clip_count(n_frames, f, s) for f, s in fits], np.int32))},
@@ -256,6 +263,27 @@ def _check_denoised(store, label):
         raise ValueError(f"video {label!r}: its denoised crops in {str(store)!r} were made from other crops ({why}; "
                          f"the video was tracked again since); {fix} again, or train on inputs='crops'.")
 
+# %% ../nbs/04_clips.ipynb #17ac42c6
+def _check_clip_store(store, label, inputs):
+    "Raise, with the fix, unless the store holds what a ClipDataset of `label` with `inputs` reads."
+    if inputs not in ("crops", "denoised"):
+        raise ValueError(f"inputs={inputs!r} must be 'crops' or 'denoised'.")
+    if inputs == "denoised" and not has(store, "denoised", label):
+        _check_denoised(store, label)
+    check_pair(check_store(store), label)
+    if not (check_store(store) / "crops" / label / "crops" / "zarr.json").is_file():
+        raise ValueError(f"store {str(store)!r} has no crops array for {label!r} (missing or damaged); run "
+                         f"`temvp track --label {label}` to rebuild it.")
+    if inputs == "denoised":
+        _check_denoised(store, label)
+
+def _clip_starts(row, split, kind):
+    "Start frames (int64) of the clips of `split` ('train', 'test' or 'all') in the `kind` split of a clip-table row."
+    codes = row.split.sel(kind=kind).values
+    keep = codes >= 0 if split == "all" else codes == SPLITS[split]
+    keep &= codes != SPLITS["gap"]
+    return row.start.values[keep].astype(np.int64)
+
 # %% ../nbs/04_clips.ipynb #164eb061
 class ClipDataset:
     """Map-style torch dataset of one video's clips for one strategy, read from the store's crops.
@@ -289,63 +317,57 @@ class ClipDataset:
         if kind not in ("random", "blocked"):
             raise ValueError(f"kind={kind!r} must be 'random' or 'blocked'.")
         self.store, self.label, self.n_f, self.n_s = check_store(store), label, n_f, n_s
-        if inputs not in ("crops", "denoised"):
-            raise ValueError(f"inputs={inputs!r} must be 'crops' or 'denoised'.")
-        if inputs == "denoised" and not has(store, "denoised", label):
-            _check_denoised(store, label)
-        check_pair(self.store, label)
-        if not (self.store / "crops" / label / "crops" / "zarr.json").is_file():
-            raise ValueError(f"store {str(store)!r} has no crops array for {label!r} (missing or damaged); run "
-                             f"`temvp track --label {label}` to rebuild it.")
-        if inputs == "denoised":
-            _check_denoised(store, label)
+        _check_clip_store(store, label, inputs)
         self.split, self.kind, self.in_memory, self.inputs = split, kind, in_memory, inputs
-        row = read_clips(store, label, n_f=n_f, n_s=n_s)
-        codes = row.split.sel(kind=kind).values
-        keep = codes >= 0 if split == "all" else codes == SPLITS[split]
-        keep &= codes != SPLITS["gap"]
-        self.starts = row.start.values[keep].astype(np.int64)
+        self.starts = _clip_starts(read_clips(store, label, n_f=n_f, n_s=n_s), split, kind)
         self._arr = self._cache = self._inp = self._inp_cache = None
 
     def __len__(self):
         return len(self.starts)
 
-    def __getstate__(self):  # zarr arrays are reopened in each DataLoader worker
-        return {**self.__dict__, "_arr": None, "_cache": None, "_inp": None, "_inp_cache": None}
+# %% ../nbs/04_clips.ipynb #282ace86
+def _getstate(self):  # zarr arrays are reopened in each DataLoader worker
+    return {**self.__dict__, "_arr": None, "_cache": None, "_inp": None, "_inp_cache": None}
 
-    def frames(self, i):
-        "Frame indices (inputs, targets) of item `i`."
-        return clip_frames(self.starts[i], n_f=self.n_f, n_s=self.n_s)
+def _frames(self, i):
+    "Frame indices (inputs, targets) of item `i`."
+    return clip_frames(self.starts[i], n_f=self.n_f, n_s=self.n_s)
 
-    def _array(self):
-        if self._arr is None:
-            import zarr
-            self._arr = zarr.open_array(str(self.store / "crops" / self.label / "crops"), mode="r")
-            if self.in_memory:
-                self._cache = _read(self._arr, slice(None), self)
-        return self._cache if self._cache is not None else self._arr
+def _array(self):
+    if self._arr is None:
+        import zarr
+        self._arr = zarr.open_array(str(self.store / "crops" / self.label / "crops"), mode="r")
+        if self.in_memory:
+            self._cache = _read(self._arr, slice(None), self)
+    return self._cache if self._cache is not None else self._arr
 
-    def _inputs_array(self):
-        "The array the inputs are read from (the crops, or their denoised copy)."
-        if self.inputs == "crops":
-            return self._array()
-        if self._inp is None:
-            import zarr
-            self._inp = zarr.open_array(str(self.store / "denoised" / self.label / "denoised"), mode="r")
-            if self.in_memory:
-                self._inp_cache = self._inp[...]
-        return self._inp_cache if self._inp_cache is not None else self._inp
+def _inputs_array(self):
+    "The array the inputs are read from (the crops, or their denoised copy)."
+    if self.inputs == "crops":
+        return self._array()
+    if self._inp is None:
+        import zarr
+        self._inp = zarr.open_array(str(self.store / "denoised" / self.label / "denoised"), mode="r")
+        if self.in_memory:
+            self._inp_cache = self._inp[...]
+    return self._inp_cache if self._inp_cache is not None else self._inp
 
-    def __getitem__(self, i):
-        import torch
-        if not -len(self) <= i < len(self):
-            raise IndexError(f"clip index {i} out of range for {len(self)} {self.split} clips.")
-        i_idx, t_idx = self.frames(int(i) % len(self))
-        read = lambda arr, idx: _read(arr, idx, self)
-        if self.inputs == "crops":
-            block = read(self._array(), np.concatenate([i_idx, t_idx]))
-            x, y = block[: self.n_f], block[self.n_f:]
-        else:
-            x, y = read(self._inputs_array(), i_idx), read(self._array(), t_idx)
-        as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[:, None]
-        return as_t(x), as_t(y)
+ClipDataset.__getstate__, ClipDataset.frames = _getstate, _frames
+ClipDataset._array, ClipDataset._inputs_array = _array, _inputs_array
+
+# %% ../nbs/04_clips.ipynb #e80b4a21
+def _getitem(self, i):
+    import torch
+    if not -len(self) <= i < len(self):
+        raise IndexError(f"clip index {i} out of range for {len(self)} {self.split} clips.")
+    i_idx, t_idx = self.frames(int(i) % len(self))
+    read = lambda arr, idx: _read(arr, idx, self)
+    if self.inputs == "crops":
+        block = read(self._array(), np.concatenate([i_idx, t_idx]))
+        x, y = block[: self.n_f], block[self.n_f:]
+    else:
+        x, y = read(self._inputs_array(), i_idx), read(self._array(), t_idx)
+    as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[:, None]
+    return as_t(x), as_t(y)
+
+ClipDataset.__getitem__ = _getitem
