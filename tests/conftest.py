@@ -23,6 +23,18 @@ def out_dir(tmp_path):
     return tmp_path
 
 
+@pytest.fixture
+def tiny_store(tmp_path):
+    """Make the tests' one tiny store (tests/tiny.py): `tiny_store()` gives tmp_path/tiny.zarr, crops of video 'v'
+    (40 frames of 16x16 drifting fringes) with clips for n_f=2, n_s=1; keywords as `tiny.tiny_store`
+    (size, n_frames, labels_, n_f, n_s, period, noise, fade_first, seed, chunk; name= for a second store)."""
+    from tiny import tiny_store as make
+
+    def build(name="tiny.zarr", **kw):
+        return make(tmp_path / name, **kw)
+    return build
+
+
 @pytest.fixture(scope="module")
 def sync_playwright():
     "Playwright's sync API, or a skip when Debian's chromium or playwright is missing (browser tests)."
