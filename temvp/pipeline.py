@@ -195,14 +195,28 @@ def _crop_to_store(store, name, frames, trk, keys, *, side, out):
     write_stage(store, "crops", name, crops, replace=True, chunks={"crops": (1,) + crops.shape[1:]})
     return trk
 
+# %% ../nbs/05_pipeline.ipynb #969e8440
+def _track_video(store, name, new_keys, keep_keyframes, *, window, field, out, follow, contrast, start, progress):
+    "Track, crop and store one video with key frames `new_keys` added to the stored ones; returns the track written."
+    from temvp.follow import follow_particle
+    frames = read_stage(store, "videos", name).frames.load()
+    side = _field_side(frames, field, contrast) if field is not None else window
+    _check_model_side(out if out is not None else side)
+    keys = _stored_keyframes(store, name, side, frames.sizes["time"]) if keep_keyframes else {}
+    keys.update(new_keys)
+    if follow:
+        trk = follow_particle(frames, window=side, contrast=contrast, start=start, progress=progress)
+    else:
+        trk = _track(frames, name, side, keys.get(0), progress)
+    return _crop_to_store(store, name, frames, trk, keys, side=side, out=out)
+
 # %% ../nbs/05_pipeline.ipynb #8170c9fd
 def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyframes=True, progress=False,
                    field=None, out=None, follow=False, contrast="auto", start="largest"):
     """Track the particle, crop and normalise videos of the store (all videos by default).
 
-    Writes `tracks/<label>` and `crops/<label>`, replacing earlier ones, so re-running is idempotent.
-    Key frames set by hand earlier (stored with the track) are applied again unless
-    ``keep_keyframes=False``.
+    Writes `tracks/<label>` and `crops/<label>`, replacing earlier ones, so re-running is idempotent; denoised
+    crops made from other crops are removed (`_drop_stale_denoised`).
 
     Parameters
     ----------
@@ -237,23 +251,11 @@ def track_to_store(store, *, labels_=None, window=128, keyframes=None, keep_keyf
     dict of str to xr.Dataset
         The tracks written, by label.
     """
-    from temvp.follow import follow_particle
     store = check_store(store)
     names = labels_ or labels(store, "videos")
     _check_track_labels(store, names, keyframes)
-    done = {}
-    for name in names:
-        frames = read_stage(store, "videos", name).frames.load()
-        side = _field_side(frames, field, contrast) if field is not None else window
-        _check_model_side(out if out is not None else side)
-        keys = _stored_keyframes(store, name, side, frames.sizes["time"]) if keep_keyframes else {}
-        keys.update((keyframes or {}).get(name, {}))
-        if follow:
-            trk = follow_particle(frames, window=side, contrast=contrast, start=start, progress=progress)
-        else:
-            trk = _track(frames, name, side, keys.get(0), progress)
-        done[name] = _crop_to_store(store, name, frames, trk, keys, side=side, out=out)
-    return done
+    opts = dict(window=window, field=field, out=out, follow=follow, contrast=contrast, start=start, progress=progress)
+    return {name: _track_video(store, name, (keyframes or {}).get(name, {}), keep_keyframes, **opts) for name in names}
 
 # %% ../nbs/05_pipeline.ipynb #608aba91
 def track_error(store, label):
