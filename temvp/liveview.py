@@ -56,7 +56,7 @@ def live_frame(snap, *, max_size=320, height=360):
         fill_alpha=0, line_color="#00d1b2", line_width=2)
     return img * box
 
-
+# %% ../nbs/17_liveview.ipynb #9204a595
 def live_strip(snap, *, height=120):
     """The observed crop and each forecast frame, side by side in one image, on the observed crop's grey scale.
 
@@ -75,7 +75,7 @@ def live_strip(snap, *, height=120):
         cmap="gray", clim=(float(lo), float(hi)), frame_height=height, data_aspect=1, xaxis=None, yaxis=None,
         title=title, toolbar=None, clipping_colors={"NaN": "white"})
 
-
+# %% ../nbs/17_liveview.ipynb #003b5491
 def live_order(snap, *, height=260, width=900):
     "Order measure over time: observed, forecast (at the frame it stands for), alerts."
     t = np.arange(snap["n"])
@@ -89,21 +89,8 @@ def live_order(snap, *, height=260, width=900):
                                               title="order measure (dashed: alerts, red from the forecast)")
 
 # %% ../nbs/17_liveview.ipynb #2040ad43
-class LiveView(pn.viewable.Viewer):
-    "The live tab: the newest frame, the forecast beside the observed crop, the order measure with alerts."
-    label = param.Selector(default=None, objects=[], doc="the live video")
-    period = param.Integer(default=500, bounds=(100, None), doc="milliseconds between looks at the store")
-
-    def __init__(self, store, **params):
-        super().__init__(**params)
-        self.store = check_store(store)
-        self._n = -1
-        self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self.frame_pane, self.strip_pane, self.order_pane = (pn.pane.HoloViews(None) for _ in range(3))
-        self._callback = None
-        self._tap = hv.streams.Tap(x=None, y=None)     # a click on the frame: the particle's centre there
-        self._tap.add_subscriber(self._tapped)
-        self.refresh()
+class _LiveDrawing:
+    "LiveView's part that reads the store and redraws the three panes, and sends a click on the frame to the watcher."
 
     def _labels(self):
         have = labels(self.store, "live")
@@ -142,6 +129,23 @@ class LiveView(pn.viewable.Viewer):
             return
         rec = request_centre(self.store, self.label, self._n - 1, (y, x))
         self.status.object += f" · key frame {rec['frame']}: centre ({rec['row']:.0f}, {rec['col']:.0f}) sent to the watcher"
+
+# %% ../nbs/17_liveview.ipynb #da0a0a40
+class LiveView(_LiveDrawing, pn.viewable.Viewer):
+    "The live tab: the newest frame, the forecast beside the observed crop, the order measure with alerts."
+    label = param.Selector(default=None, objects=[], doc="the live video")
+    period = param.Integer(default=500, bounds=(100, None), doc="milliseconds between looks at the store")
+
+    def __init__(self, store, **params):
+        super().__init__(**params)
+        self.store = check_store(store)
+        self._n = -1
+        self.status = pn.pane.Markdown("", sizing_mode="stretch_width")
+        self.frame_pane, self.strip_pane, self.order_pane = (pn.pane.HoloViews(None) for _ in range(3))
+        self._callback = None
+        self._tap = hv.streams.Tap(x=None, y=None)     # a click on the frame: the particle's centre there
+        self._tap.add_subscriber(self._tapped)
+        self.refresh()
 
     @param.depends("label", watch=True)
     def _relabel(self):

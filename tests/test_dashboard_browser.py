@@ -43,6 +43,20 @@ CENTRE_JS = """
 """
 
 
+# The crop preview (title "crop WxW"): its canvas size and its frame (left, top, width, height) in canvas pixels.
+CROP_JS = """
+() => {
+  for (const v of Bokeh.index.all_views()) {
+    if (!v.frame || !v.model.title || !String(v.model.title.text ?? "").startsWith("crop ")) continue;
+    const r = v.canvas_view.el.getBoundingClientRect();
+    if (r.width == 0) continue;
+    const b = v.frame.bbox;
+    return {canvas: [r.width, r.height], frame: [b.left, b.top, b.width, b.height]};
+  }
+  return null;
+}
+"""
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, sync_playwright):
@@ -83,6 +97,9 @@ def test_crop_tuner_in_browser(served, sync_playwright, out_dir):
         page.locator("canvas").first.wait_for(timeout=60_000)
         time.sleep(2)
         page.screenshot(path=str(out_dir / "01_crop_tuner_loaded.png"), full_page=True)
+        crop = page.evaluate(CROP_JS)  # the crop preview is square and wholly inside its canvas (not cut by a
+        assert crop and crop["frame"][2] == crop["frame"][3] == 240, crop  # layout that aligns it with another plot)
+        assert crop["frame"][0] + crop["frame"][2] <= crop["canvas"][0], crop
 
         # move the frame slider with the keyboard (value_throttled fires on each key press)
         row0 = _input(page, "row (px)").input_value()

@@ -81,7 +81,10 @@ def _open_explorer(page, url):
     page.get_by_text("Metric explorer", exact=True).click()
 
 
-def test_metric_explorer_in_browser(served, sync_playwright, out_dir):
+def test_metric_explorer_in_browser(evaluated, served, sync_playwright, out_dir):
+    from temvp.evaluate import NOISY_SSIM, open_cube
+    cube = open_cube(evaluated / "runs" / "metrics.zarr")
+    noisy = "frame_ssim" in cube and float(cube.frame_ssim.sel(size="2nm")) < NOISY_SSIM
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1400})
@@ -90,6 +93,8 @@ def test_metric_explorer_in_browser(served, sync_playwright, out_dir):
         _open_explorer(page, served)
         page.get_by_text("2nm · N_f 4, N_s 1").wait_for(timeout=60_000)
         _wait_title(page, "N_f=4 N_s=1: SSIM per predicted frame")
+        page.get_by_text("histogram-matched predictions").first.wait_for(timeout=30_000)  # the variant shown, named
+        assert page.get_by_text("dominated by noise").count() == int(noisy)  # the noisy-targets warning, when due
         time.sleep(1)
         page.screenshot(path=str(out_dir / "10_explorer_loaded.png"), full_page=True)
 
@@ -112,6 +117,11 @@ def test_metric_explorer_in_browser(served, sync_playwright, out_dir):
         _wait_title(page, "N_f=6 N_s=2: MSE per predicted frame")
         _wait_title(page, "2nm: MSE (test")
         print(f"metric change -> heat map and curves redrawn: {1e3 * (time.perf_counter() - t0):.0f} ms")
+
+        # the raw predictions: the curves and the summary say so
+        page.get_by_role("button", name="raw", exact=True).click()
+        _wait_title(page, "N_f=6 N_s=2: MSE per predicted frame (test, raw")
+        page.get_by_text("raw predictions").first.wait_for(timeout=30_000)
 
         # the worst clip by MSE, one click away
         page.get_by_role("button", name="Worst clip").click()
