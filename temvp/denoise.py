@@ -49,6 +49,17 @@ def _check_denoise(crops, method, frames, sigma):
     if not isinstance(crops, xr.DataArray) or crops.ndim != 3 or crops.dims[0] != "time":
         raise ValueError("`crops` must be a (time, cy, cx) DataArray, e.g. read_stage(store, 'crops', label).crops.")
 
+# %% ../nbs/03b_denoise.ipynb #c1896a03
+def _filtered(x, method, frames, sigma):
+    "The (time, y, x) float32 crops `x` filtered by `method` (see `METHODS`)."
+    if method in ("temporal", "temporal+gaussian"):
+        x = _trailing_mean(x, int(frames))
+    if method in ("gaussian", "temporal+gaussian"):
+        x = ndi.gaussian_filter(x, (0, sigma, sigma)).astype(np.float32)
+    if method == "nl-means":
+        x = _nl_means(x)
+    return x
+
 # %% ../nbs/03b_denoise.ipynb #bb079a19
 def denoise(crops, *, method="temporal", frames=4, sigma=1.0):
     """A denoised copy of a video's crops, normalised to zero mean and unit variance.
@@ -84,13 +95,7 @@ def denoise(crops, *, method="temporal", frames=4, sigma=1.0):
     ('temporal', (8, 16, 16), 1.0)
     """
     _check_denoise(crops, method, frames, sigma)
-    x = crops.values.astype(np.float32)
-    if method in ("temporal", "temporal+gaussian"):
-        x = _trailing_mean(x, int(frames))
-    if method in ("gaussian", "temporal+gaussian"):
-        x = ndi.gaussian_filter(x, (0, sigma, sigma)).astype(np.float32)
-    if method == "nl-means":
-        x = _nl_means(x)
+    x = _filtered(crops.values.astype(np.float32), method, frames, sigma)
     m, s = float(x.mean()), float(x.std()) or 1.0
     out = crops.copy(data=((x - m) / s).astype(np.float32)).rename("denoised")
     out.attrs.update(method=method, frames=int(frames), sigma=float(sigma), norm_mean=m, norm_std=s)

@@ -564,6 +564,15 @@ def _read_file(path: Path, fmt, *, progress: bool = False):
                          "file: check that it opens in its own software, or pass fmt= for the right format") from e
     return data, meta, fmt_name
 
+# %% ../nbs/01_ingest.ipynb #909f8a64
+def _existing(path):
+    "The absolute Path of `path` (with ~ expanded); a FileNotFoundError with the fix if it does not exist."
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"read_video: `path` {str(path)!r} does not exist; check the spelling and the "
+                                "working directory, or pass an absolute path")
+    return path.resolve()
+
 # %% ../nbs/01_ingest.ipynb #5dbf8519
 def read_video(path, *, label: str | None = None, fmt: str | None = None, progress: bool = False,
                pixel_size=None, frame_time=None) -> xr.DataArray:
@@ -605,11 +614,7 @@ def read_video(path, *, label: str | None = None, fmt: str | None = None, progre
         chained from the reader's error); an empty folder or one with frames of mixed shapes; a file
         with no 2-D/3-D image data.
     """
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise FileNotFoundError(f"read_video: `path` {str(path)!r} does not exist; check the spelling and the "
-                                "working directory, or pass an absolute path")
-    path = path.resolve()
+    path = _existing(path)
     read = _read_dir if path.is_dir() else _read_file
     data, meta, fmt_name = read(path, fmt, progress=progress)
     attrs = {"label": label if label is not None else path.stem, "source": str(path), "format": fmt_name, **meta}

@@ -248,6 +248,15 @@ def _stage_and_swap(store, stage, label, ds, encoding, *, replace):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+# %% ../nbs/02_store.ipynb #bf5615c7
+def _as_dataset(ds):
+    "`ds` as a Dataset: a named DataArray becomes a one-variable Dataset with its attrs; an unnamed one is refused."
+    if isinstance(ds, xr.DataArray):
+        if ds.name is None:
+            raise ValueError("ds is an unnamed DataArray; give it a name (da.rename('frames')) before writing.")
+        ds = ds.to_dataset(promote_attrs=True)  # a video's attrs describe the whole group
+    return ds
+
 # %% ../nbs/02_store.ipynb #37e94480
 def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     """Write `ds` as the group `stage/label` of the store, atomically.
@@ -278,10 +287,7 @@ def write_stage(store, stage, label, ds, *, replace=False, chunks=None):
     """
     store = check_store(store)
     _check_stage(stage), _check_label(label)
-    if isinstance(ds, xr.DataArray):
-        if ds.name is None:
-            raise ValueError("ds is an unnamed DataArray; give it a name (da.rename('frames')) before writing.")
-        ds = ds.to_dataset(promote_attrs=True)  # a video's attrs describe the whole group
+    ds = _as_dataset(ds)
     dest = store / stage / label
     if not (store / stage / "zarr.json").exists():  # a store made before this stage existed: the writer adds it
         zarr.open_group(str(store), mode="a").require_group(stage)

@@ -139,6 +139,18 @@ def _orientation():
     return np.array([np.array([1, 1, -2]) / math.sqrt(6), np.array([1, 1, 1]) / math.sqrt(3),
                      np.array([1, -1, 0]) / math.sqrt(2)])
 
+# %% ../nbs/00_synth.ipynb #509b1ce1
+def _neighbour_cells():
+    "Integer offsets (343, 3) of the cubic cells around the origin, -3..3 along each axis."
+    n = np.arange(-3, 4)
+    return np.stack(np.meshgrid(n, n, n, indexing="ij"), -1).reshape(-1, 3)
+
+def _cell_columns(b, cells, rot, cell):
+    "(columns (m, 2) fractional (x, h), atoms per column) of basis `b` in one rotated cell of sides `cell`."
+    p = ((cells[:, None, :] + b[None]).reshape(-1, 3) * A_CEO2) @ rot.T
+    f = np.unique(np.round(p / cell * 24) % 24, axis=0) / 24   # atoms of one cell (fractions are k/12, k/4)
+    return np.unique(f[:, :2], axis=0, return_counts=True)      # project along z
+
 # %% ../nbs/00_synth.ipynb #5071e00b
 def support_columns(width, depth, *, thickness=40.0):
     """Projected atom columns of an O-terminated CeO2(111) support seen along [1-10].
@@ -162,9 +174,7 @@ def support_columns(width, depth, *, thickness=40.0):
     cell = np.array([a * math.sqrt(6) / 2, a * math.sqrt(3), a / math.sqrt(2)])
     fcc = np.array([[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]])
     basis = {"Ce": fcc, "O": np.concatenate([fcc + .25, fcc + .75])}
-    n = np.arange(-3, 4)
-    cells = np.stack(np.meshgrid(n, n, n, indexing="ij"), -1).reshape(-1, 3)
-    rot = _orientation()
+    cells, rot = _neighbour_cells(), _orientation()
     nz = max(1, int(round(thickness / cell[2])))
     nrep = max(1, int(round(width / cell[0])))
     sx = width / (nrep * cell[0])
@@ -173,9 +183,7 @@ def support_columns(width, depth, *, thickness=40.0):
     nlay = int(math.ceil((depth + top) / cell[1])) + 1
     xs, hs, ws, es = [], [], [], []
     for el, b in basis.items():
-        p = ((cells[:, None, :] + b[None]).reshape(-1, 3) * a) @ rot.T
-        f = np.unique(np.round(p / cell * 24) % 24, axis=0) / 24   # atoms of one cell (fractions are k/12, k/4)
-        col, cnt = np.unique(f[:, :2], axis=0, return_counts=True)  # project along z
+        col, cnt = _cell_columns(b, cells, rot, cell)
         for i in range(nrep):
             for j in range(-nlay, 1):
                 x = (col[:, 0] + i) * cell[0] * sx
@@ -590,6 +598,20 @@ def _video_dataset(frames, clean, centre, drift, onset, attrs):
         data["clean"] = (("time", "y", "x"), clean)
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
+# %% ../nbs/00_synth.ipynb #5ee79992
+def _imager_and_scene(rng, preset, n, *, size, optics, walk):
+    "The `_Imager` of the preset's support and the `_scene` of its particles, for `n` frames of side `size`."
+    p = PRESETS[preset]
+    ps, liquid, k = p.get("pixel_size", PIXEL_SIZE), p.get("support") == "liquid", p.get("particles", 1)
+    im = _Imager(size, optics, pixel_size=ps, support="liquid" if liquid else "ceo2", rng=rng["liq"])
+    return im, _scene(rng["walk"], preset, im, n, size=size, ps=ps, k=k, walk=walk, liquid=liquid)
+
+def _video_attrs(preset, ps, *, dose, optics, seed, onset, walk, scene):
+    "The attributes of a simulated video: where it comes from, its calibration and the simulation's settings."
+    return dict(label=preset, source="temvp.synth", format="synth", pixel_size=ps, frame_time=FRAME_TIME,
+                preset=preset, dose=float(dose), optics=optics, seed=int(seed), onset=onset,
+                walk=walk, diameter=round(scene["diameter"], 2))
+
 # %% ../nbs/00_synth.ipynb #d6bfb44d
 def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorrected", onset=None, seed=0,
              walk=None, clean=False, progress=False):
@@ -611,8 +633,7 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorr
     onset : int or None
         Frame at which the dynamic structure starts; None for the preset's default (see above), -1 for none.
     walk : float or None
-        Standard deviation (px per frame and axis) of the particles' own random walk relative to the support
-        (None: the preset's, 1.2 for "liquid", else 0: the particle only drifts with the stage).
+        Std (px per frame and axis) of the particles' own random walk (None: the preset's, 1.2 for "liquid", else 0).
     seed : int
         Non-negative seed of all random processes: the same (preset, seed) gives the same video bit for bit.
     clean : bool
@@ -634,15 +655,10 @@ def simulate(preset="2nm", *, n_frames=None, size=480, dose=None, optics="uncorr
         For an unknown preset or optics, or a non-positive dose, n_frames, size or an onset outside the video.
     """
     n, onset, dose, walk = _check_args(preset, n_frames, size, dose, optics, onset, seed, walk)
-    p = PRESETS[preset]
-    ps, liquid, k = p.get("pixel_size", PIXEL_SIZE), p.get("support") == "liquid", p.get("particles", 1)
-    rng = _rngs(preset, seed)
-    motion = _motion(rng, n, onset, ps)
-    im = _Imager(size, optics, pixel_size=ps, support="liquid" if liquid else "ceo2", rng=rng["liq"])
-    scene = _scene(rng["walk"], preset, im, n, size=size, ps=ps, k=k, walk=walk, liquid=liquid)
+    rng = _rngs(preset, seed)                       # independent streams: the order of the draws does not matter
+    im, scene = _imager_and_scene(rng, preset, n, size=size, optics=optics, walk=walk)
+    ps, motion = im.ps, _motion(rng, n, onset, im.ps)
     frames, cl, centre = _render(im, rng, scene, motion, dose=dose, clean=clean, progress=progress,
                                  desc=f"simulate {preset}")
-    attrs = dict(label=preset, source="temvp.synth", format="synth", pixel_size=ps, frame_time=FRAME_TIME,
-                 preset=preset, dose=float(dose), optics=optics, seed=int(seed), onset=onset,
-                 walk=walk, diameter=round(scene["diameter"], 2))
+    attrs = _video_attrs(preset, ps, dose=dose, optics=optics, seed=seed, onset=onset, walk=walk, scene=scene)
     return _video_dataset(frames, cl, centre, motion["drift"], onset, attrs)
