@@ -221,6 +221,143 @@ def _denoised_targets(store, label):
         return None
     return den["denoised"].values.astype(np.float32)
 
+# %% ../nbs/12_evaluate.ipynb #491ee90c
+def _run_setup(run_dir, store, epochs, splits):
+    "The run folder as a Path, its config, its store, the epochs to evaluate ({epoch: checkpoint}) and the splits."
+    run_dir = Path(run_dir)
+    kept = run_checkpoints(run_dir)
+    rec = read_run(run_dir)
+    cfg = TrainConfig.from_dict(rec["train"])
+    store = check_store(store if store is not None else rec["store"])
+    chosen = _pick_epochs(kept, epochs, run_dir)
+    splits = list(splits)
+    if not splits or any(s not in ("train", "test") for s in splits):
+        raise ValueError(f"splits={splits!r} must be some of 'train' and 'test'.")
+    return run_dir, cfg, store, chosen, splits
+
+
+def _run_videos(store, cfg, order, clean):
+    """The video of run config `cfg` as float32 (time, y, x): "video" (the crops: targets and baselines), "model"
+    (the model's inputs: the denoised crops for a run trained on them), "clean" (the denoised targets or None);
+    and "order" (bool, "auto" resolved), "pixel_size" and "video_order" (the measure per frame, or None)."""
+    crops = read_stage(store, "crops", cfg.label)["crops"]
+    video = crops.values.astype(np.float32)
+    # a run trained on denoised inputs forecasts from them; its baselines keep the raw crops (same targets)
+    model_video = (read_stage(store, "denoised", cfg.label)["denoised"].values.astype(np.float32)
+                   if getattr(cfg, "inputs", "crops") == "denoised" else video)
+    if order == "auto":
+        order = _order_resolves(video, pixel_size=_pixel_size(store, cfg.label))
+    pixel_size = _pixel_size(store, cfg.label) if order else None
+    video_order = _order(video, pixel_size) if order else None
+    return {"video": video, "model": model_video, "clean": clean, "order": order, "pixel_size": pixel_size,
+            "video_order": video_order}
+
+# %% ../nbs/12_evaluate.ipynb #748c9a49
+def _split_clips(run_dir, store, cfg, split, v, clips, max_clips):
+    """The clips of one split to evaluate: starts, input and target frame indices, validation flags, and their
+    frames cut from the videos `v` (`_run_videos`). Test clips the run trained on are refused."""
+    n_f, n_s = cfg.n_f, cfg.n_s
+    ds = ClipDataset(store, cfg.label, n_f=n_f, n_s=n_s, split=split, kind=cfg.kind)
+    if split == "test":
+        _check_untrained(run_dir, ds.starts)
+    pos = _check_clips(clips, len(ds), split, run_dir, max_clips)
+    starts = ds.starts[pos]
+    i_idx, t_idx = clip_frames(starts, n_f=n_f, n_s=n_s)
+    is_val = np.zeros(len(ds), bool)
+    if split == "train":
+        is_val[split_validation(ds.starts, fraction=cfg.val_fraction, seed=cfg.seed, kind=cfg.kind,
+                                span=clip_span(n_f, n_s))[1]] = True
+    return {"starts": starts, "inputs": v["video"][i_idx], "targets": v["video"][t_idx], "t_idx": t_idx,
+            "i_idx": i_idx, "is_val": is_val[pos], "model_inputs": v["model"][i_idx],
+            "clean": None if v["clean"] is None else v["clean"][t_idx]}
+
+
+def _empty_run_arrays(per, n_epochs, n_splits, n_lead, n_baselines):
+    """The arrays `evaluate_run` fills for the splits' clips `per`, NaN (or -1, False) where nothing is scored:
+    the padding of splits with fewer clips than the longest."""
+    n_max = max(1, max(len(p["starts"]) for p in per.values()))
+    E, S, L, M, V, B = n_epochs, n_splits, n_lead, len(METRICS), len(VARIANTS), n_baselines
+    return {"met": np.full((E, S, n_max, L, M, V), np.nan, np.float32),
+            "base": np.full((S, n_max, L, M, V, B), np.nan, np.float32),
+            "o_pred": np.full((E, S, n_max, L, V), np.nan, np.float32),
+            "o_tgt": np.full((S, n_max, L), np.nan, np.float32), "o_in": np.full((S, n_max, L), np.nan, np.float32),
+            "valid": np.zeros((S, n_max), bool), "start": np.full((S, n_max), -1, np.int64),
+            "frame": np.full((S, n_max, L), -1, np.int64), "is_val": np.zeros((S, n_max), bool)}
+
+# %% ../nbs/12_evaluate.ipynb #284727f2
+def _score_split(a, s, split, p, *, run_dir, chosen, baselines, v, save_predictions, device, batch_size, chunk, n_f):
+    """Fill split `s` of the arrays `a` (`_empty_run_arrays`) for its clips `p` (`_split_clips`): the clips, the
+    order measure of inputs and targets, the baselines, and the model at every chosen epoch. Returns the saved
+    test predictions [(epoch, float16 array)]."""
+    name = run_dir.name
+    n = len(p["starts"])
+    a["valid"][s, :n], a["start"][s, :n] = True, p["starts"]
+    a["frame"][s, :n], a["is_val"][s, :n] = p["t_idx"], p["is_val"]
+    if n == 0:
+        return []
+    if v["order"]:
+        a["o_tgt"][s, :n], a["o_in"][s, :n] = v["video_order"][p["t_idx"]], v["video_order"][p["i_idx"]]
+    for b, bf in enumerate(baselines_of(p["inputs"], n_f, names=baselines)):
+        a["base"][s, :n, ..., b] = score(bf, p["targets"], where=f"run {name}, baseline {baselines[b]}, {split} split",
+                                         clean=p["clean"])[0]
+    saved = []
+    for e, (ep, ck) in enumerate(chosen.items()):
+        keep = split == "test" and save_predictions and (save_predictions != "last" or e == len(chosen) - 1)
+        model = load_model(run_dir, checkpoint=ck, device=device)[0]      # once per checkpoint, not per chunk
+        pred = _score_epoch(a, e, s, p, model, where=f"run {name}, epoch {ep}, {split} split", v=v, n_f=n_f,
+                            device=device, batch_size=batch_size, chunk=chunk, keep=keep)
+        if keep:
+            saved.append((ep, pred))
+    return saved
+
+# %% ../nbs/12_evaluate.ipynb #7d9312bc
+def _score_epoch(a, e, s, p, model, *, where, v, n_f, device, batch_size, chunk, keep):
+    """Forecast the clips `p` of split `s` with `model` (epoch `e` of the arrays `a`), `chunk` clips at a time
+    (bounded memory), and score them; the raw predictions as float16 when `keep`, else None."""
+    import torch
+    n, order, pixel_size = len(p["starts"]), v["order"], v["pixel_size"]
+    kept_pred = []
+    for c in range(0, n, chunk):
+        sl = slice(c, min(n, c + chunk))
+        x = torch.from_numpy(np.ascontiguousarray(p["model_inputs"][sl], np.float32))[:, :, None]
+        pred = forecast_frames(model, x, n_out=n_f, batch_size=batch_size, device=device)
+        m, matched = score(pred, p["targets"][sl], where=where, clean=None if p["clean"] is None else p["clean"][sl])
+        a["met"][e, s, sl] = m
+        if order:
+            a["o_pred"][e, s, sl, :, 0] = _order(pred, pixel_size)
+            a["o_pred"][e, s, sl, :, 1] = _order(matched, pixel_size)
+            a["o_pred"][e, s, sl, :, 2] = a["o_pred"][e, s, sl, :, 0]  # the denoised variant scores the raw forecast
+        if keep:
+            kept_pred.append(pred.astype(np.float16))
+    return np.concatenate(kept_pred) if keep else None
+
+# %% ../nbs/12_evaluate.ipynb #6a9c1a6a
+def _run_dataset(run_dir, store, cfg, chosen, splits, baselines, a, order, per, saved):
+    "The filled arrays `a` of one run as the Dataset `evaluate_run` returns (before `_describe`)."
+    ep_list, L = list(chosen), cfg.n_f
+    coords = {"epoch": ep_list, "split": splits, "clip": np.arange(a["valid"].shape[1]), "lead": np.arange(1, L + 1),
+              "metric": list(METRICS), "variant": list(VARIANTS), "baseline": list(baselines)}
+    out = xr.Dataset(
+        {"metrics": (("epoch", "split", "clip", "lead", "metric", "variant"), a["met"]),
+         "baseline_metrics": (("split", "clip", "lead", "metric", "variant", "baseline"), a["base"]),
+         "valid": (("split", "clip"), a["valid"]), "start": (("split", "clip"), a["start"]),
+         "is_val": (("split", "clip"), a["is_val"]), "frame": (("split", "clip", "lead"), a["frame"]),
+         "final_epoch": ((), int(ep_list[-1])), "run_dir": ((), str(run_dir))}, coords=coords,
+        attrs={"label": cfg.label, "n_f": cfg.n_f, "n_s": cfg.n_s, "preset": cfg.preset, "kind": cfg.kind,
+               "run_name": run_dir.name, **_provenance(store, [cfg.label])})
+    if order:
+        out["order_input"] = (("split", "clip", "input"), a["o_in"])
+        out["order_target"] = (("split", "clip", "lead"), a["o_tgt"])
+        out["order_pred"] = (("epoch", "split", "clip", "lead", "variant"), a["o_pred"])
+        out = out.assign_coords(input=np.arange(1, L + 1))
+    if saved:
+        n_test = len(per["test"]["starts"])
+        out["prediction"] = xr.DataArray(np.stack([p for _, p in saved]),
+                                         dims=("pred_epoch", "test_clip", "lead", "y", "x"),
+                                         coords={"pred_epoch": [e for e, _ in saved], "test_clip": np.arange(n_test),
+                                                 "test_start": ("test_clip", per["test"]["starts"])})
+    return out
+
 # %% ../nbs/12_evaluate.ipynb #8c90e981
 def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all", baselines=BASELINES,
                  save_predictions=True, order="auto", clips=None, max_clips=None, device="auto", batch_size=16,
@@ -272,107 +409,17 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     ValueError, IndexError
         Unknown split, epoch or baseline; clip positions out of range; predictions not shaped like targets.
     """
-    run_dir = Path(run_dir)
-    kept = run_checkpoints(run_dir)
-    rec = read_run(run_dir)
-    cfg = TrainConfig.from_dict(rec["train"])
-    store = check_store(store if store is not None else rec["store"])
-    chosen = _pick_epochs(kept, epochs, run_dir)
-    splits = list(splits)
-    if not splits or any(s not in ("train", "test") for s in splits):
-        raise ValueError(f"splits={splits!r} must be some of 'train' and 'test'.")
-    name, n_f, n_s = run_dir.name, cfg.n_f, cfg.n_s
-    import torch
+    run_dir, cfg, store, chosen, splits = _run_setup(run_dir, store, epochs, splits)
     dev = resolve_device(device)
-    crops = read_stage(store, "crops", cfg.label)["crops"]
-    video = crops.values.astype(np.float32)
-    # a run trained on denoised inputs forecasts from them; its baselines keep the raw crops (same targets)
-    model_video = (read_stage(store, "denoised", cfg.label)["denoised"].values.astype(np.float32)
-                   if getattr(cfg, "inputs", "crops") == "denoised" else video)
-    clean_video = _denoised_targets(store, cfg.label)  # the "denoised" variant's targets, where there are some
-    if order == "auto":
-        order = _order_resolves(video, pixel_size=_pixel_size(store, cfg.label))
-    pixel_size = _pixel_size(store, cfg.label) if order else None
-    video_order = _order(video, pixel_size) if order else None
-    per = {}
-    for split in splits:
-        ds = ClipDataset(store, cfg.label, n_f=n_f, n_s=n_s, split=split, kind=cfg.kind)
-        if split == "test":
-            _check_untrained(run_dir, ds.starts)
-        pos = _check_clips(clips, len(ds), split, run_dir, max_clips)
-        starts = ds.starts[pos]
-        i_idx, t_idx = clip_frames(starts, n_f=n_f, n_s=n_s)
-        is_val = np.zeros(len(ds), bool)
-        if split == "train":
-            is_val[split_validation(ds.starts, fraction=cfg.val_fraction, seed=cfg.seed, kind=cfg.kind,
-                                    span=clip_span(n_f, n_s))[1]] = True
-        per[split] = {"starts": starts, "inputs": video[i_idx], "targets": video[t_idx], "t_idx": t_idx,
-                      "i_idx": i_idx, "is_val": is_val[pos], "model_inputs": model_video[i_idx],
-                      "clean": None if clean_video is None else clean_video[t_idx]}
-    n_max = max(1, max(len(p["starts"]) for p in per.values()))
-    E, S, L, M, V, B = len(chosen), len(splits), n_f, len(METRICS), len(VARIANTS), len(baselines)
-    met = np.full((E, S, n_max, L, M, V), np.nan, np.float32)
-    base = np.full((S, n_max, L, M, V, B), np.nan, np.float32)
-    o_pred = np.full((E, S, n_max, L, V), np.nan, np.float32)
-    o_tgt = np.full((S, n_max, L), np.nan, np.float32)
-    o_in = np.full((S, n_max, L), np.nan, np.float32)
-    valid = np.zeros((S, n_max), bool)
-    start = np.full((S, n_max), -1, np.int64)
-    frame = np.full((S, n_max, L), -1, np.int64)
-    is_val = np.zeros((S, n_max), bool)
+    v = _run_videos(store, cfg, order, clean=_denoised_targets(store, cfg.label))  # "denoised" variant's targets
+    per = {split: _split_clips(run_dir, store, cfg, split, v, clips, max_clips) for split in splits}
+    a = _empty_run_arrays(per, len(chosen), len(splits), cfg.n_f, len(baselines))
     saved = []
     for s, split in enumerate(splits):
-        p = per[split]
-        n = len(p["starts"])
-        valid[s, :n], start[s, :n], frame[s, :n], is_val[s, :n] = True, p["starts"], p["t_idx"], p["is_val"]
-        if n == 0:
-            continue
-        if order:
-            o_tgt[s, :n], o_in[s, :n] = video_order[p["t_idx"]], video_order[p["i_idx"]]
-        for b, bf in enumerate(baselines_of(p["inputs"], L, names=baselines)):
-            base[s, :n, ..., b] = score(bf, p["targets"], where=f"run {name}, baseline {baselines[b]}, {split} split",
-                                        clean=p["clean"])[0]
-        for e, (ep, ck) in enumerate(chosen.items()):
-            keep = split == "test" and save_predictions and (save_predictions != "last" or e == E - 1)
-            kept_pred = []
-            model = load_model(run_dir, checkpoint=ck, device=dev)[0]      # once per checkpoint, not per chunk
-            for c in range(0, n, chunk):  # bounded memory: `chunk` clips at a time
-                sl = slice(c, min(n, c + chunk))
-                x = torch.from_numpy(np.ascontiguousarray(p["model_inputs"][sl], np.float32))[:, :, None]
-                pred = forecast_frames(model, x, n_out=n_f, batch_size=batch_size, device=dev)
-                m, matched = score(pred, p["targets"][sl], where=f"run {name}, epoch {ep}, {split} split",
-                                   clean=None if p["clean"] is None else p["clean"][sl])
-                met[e, s, sl] = m
-                if order:
-                    o_pred[e, s, sl, :, 0], o_pred[e, s, sl, :, 1] = _order(pred, pixel_size), _order(matched, pixel_size)
-                    o_pred[e, s, sl, :, 2] = o_pred[e, s, sl, :, 0]  # the denoised variant scores the raw forecast
-                if keep:
-                    kept_pred.append(pred.astype(np.float16))
-            if keep:
-                saved.append((ep, np.concatenate(kept_pred)))
-    ep_list = list(chosen)
-    coords = {"epoch": ep_list, "split": splits, "clip": np.arange(n_max), "lead": np.arange(1, L + 1),
-              "metric": list(METRICS), "variant": list(VARIANTS), "baseline": list(baselines)}
-    out = xr.Dataset(
-        {"metrics": (("epoch", "split", "clip", "lead", "metric", "variant"), met),
-         "baseline_metrics": (("split", "clip", "lead", "metric", "variant", "baseline"), base),
-         "valid": (("split", "clip"), valid), "start": (("split", "clip"), start),
-         "is_val": (("split", "clip"), is_val), "frame": (("split", "clip", "lead"), frame),
-         "final_epoch": ((), int(ep_list[-1])), "run_dir": ((), str(run_dir))}, coords=coords,
-        attrs={"label": cfg.label, "n_f": n_f, "n_s": n_s, "preset": cfg.preset, "kind": cfg.kind,
-               "run_name": name, **_provenance(store, [cfg.label])})
-    if order:
-        out["order_input"] = (("split", "clip", "input"), o_in)
-        out["order_target"] = (("split", "clip", "lead"), o_tgt)
-        out["order_pred"] = (("epoch", "split", "clip", "lead", "variant"), o_pred)
-        out = out.assign_coords(input=np.arange(1, L + 1))
-    if saved:
-        n_test = len(per["test"]["starts"])
-        out["prediction"] = xr.DataArray(np.stack([a for _, a in saved]),
-                                         dims=("pred_epoch", "test_clip", "lead", "y", "x"),
-                                         coords={"pred_epoch": [e for e, _ in saved], "test_clip": np.arange(n_test),
-                                                 "test_start": ("test_clip", per["test"]["starts"])})
-    return _describe(out)
+        saved += _score_split(a, s, split, per[split], run_dir=run_dir, chosen=chosen, baselines=baselines, v=v,
+                              save_predictions=save_predictions, device=dev, batch_size=batch_size, chunk=chunk,
+                              n_f=cfg.n_f)
+    return _describe(_run_dataset(run_dir, store, cfg, chosen, splits, baselines, a, v["order"], per, saved))
 
 # %% ../nbs/12_evaluate.ipynb #dd7a4e97
 def _provenance(store, labels_):
@@ -537,11 +584,69 @@ def _add_similarity(cube, store):
         description="mean SSIM of each target crop against the next one: near 0, metrics are dominated by noise")
     return cube
 
-# %% ../nbs/12_evaluate.ipynb #390b62c2
+# %% ../nbs/12_evaluate.ipynb #9eef1f44
+def _cube_out(out, run_root, *, replace):
+    "Where the cube goes: `out`, else run_root/metrics.zarr (None: not written); an existing one needs `replace`."
+    if out is None and run_root is not None:
+        out = Path(run_root) / "metrics.zarr"
+    if out is not None and Path(out).exists() and not replace:
+        raise FileExistsError(f"out={str(out)!r} already exists; pass replace=True (--replace) to overwrite it, or "
+                              "another out=.")
+    return out
+
+
+def _evaluate_runs(found, skipped, store, kw, *, cache, device, batch_size, say):
+    """Evaluate every run of `found` ({(label, n_f, n_s): run_dir}), or read it from its cache; a run that fails
+    is added to `skipped` with the reason. Returns the runs' Datasets along a new `run` dim, and their saved test
+    predictions by run name."""
+    parts, preds = [], {}
+    for (label, f, s), r in sorted(found.items()):
+        try:
+            ev = _cached_run(r, store, kw, cache=cache, device=device, batch_size=batch_size)
+        except (ValueError, KeyError, OSError, RuntimeError) as e:   # one broken run: score the others, say why
+            skipped[str(r)] = f"{type(e).__name__}: {e}"
+            continue
+        if "prediction" in ev:
+            preds[r.name] = ev["prediction"].to_dataset().assign_attrs(label=label, n_f=f, n_s=s, run_dir=str(r))
+            ev = ev.drop_vars(["prediction", "pred_epoch", "test_clip", "test_start"], errors="ignore")
+        ev["evaluated"] = xr.DataArray(np.ones(ev.sizes["epoch"], bool), dims="epoch")
+        ev["has_run"] = xr.DataArray(True)
+        parts.append(ev.expand_dims(run=[f"{label} {f} {s}"]))
+        e = ev.metrics.sel(epoch=ev.final_epoch.item(), variant="matched")
+        sm = mean_metrics(e.sel(split=ev.split.values[-1]).where(ev.valid.sel(split=ev.split.values[-1])),
+                          ["clip", "lead"])["mean"]
+        say(f"{label} nf{f}_ns{s}: epochs {ev.epoch.values.tolist()}, {ev.split.values[-1]} (matched, epoch "
+            f"{ev.final_epoch.item()}): MSE {float(sm.sel(metric='mse')):.3f}, SSIM {float(sm.sel(metric='ssim')):.3f}")
+    return parts, preds
+
+# %% ../nbs/12_evaluate.ipynb #f37479c1
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
         "evaluated": False, "has_run": False}
 
 
+def _stack_runs(parts, found, skipped, store, *, preset, kind):
+    """The runs' Datasets `parts` stacked into the cube (size, n_f, n_s, epoch, split, clip, lead, ...), filled
+    with `FILL` (NaN for the metrics) where a run or an epoch is missing, with the cube's attrs."""
+    if not parts:
+        raise ValueError("no run could be evaluated:" + "".join(f"\n  {r}: {m}" for r, m in skipped.items()))
+    fill = {**FILL, **{k: np.nan for k in ("metrics", "baseline_metrics", "order_input", "order_target", "order_pred")}}
+    cube = xr.concat(parts, "run", join="outer", fill_value=fill, combine_attrs="drop", coords="minimal",
+                     compat="override")
+    done = sorted(k for k, r in found.items() if str(r) not in skipped)
+    index = pd.MultiIndex.from_tuples(done, names=["size", "n_f", "n_s"])
+    cube = cube.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "run")).unstack("run", fill_value=fill)
+    for k in ("valid", "is_val", "evaluated", "has_run"):
+        cube[k] = cube[k].fillna(False).astype(bool)
+    for k in ("start", "frame", "final_epoch"):
+        cube[k] = cube[k].fillna(-1).astype(np.int64)
+    cube["run_dir"] = cube["run_dir"].fillna("").astype(object)
+    cube = cube.transpose("size", "n_f", "n_s", "epoch", "split", "clip", "lead", ...)
+    cube.attrs = {**_provenance(store, sorted({k[0] for k in done})),
+                  "runs": json.dumps({r.name: str(r) for (k, r) in found.items() if str(r) not in skipped}),
+                  "preset": preset or "", "kind": kind or "", "skipped_runs": json.dumps(skipped)}
+    return cube
+
+# %% ../nbs/12_evaluate.ipynb #390b62c2
 def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=None, splits=("train", "test"),
              epochs="all", baselines=BASELINES, save_predictions=True, order="auto", max_clips=None, ceiling=True,
              device="auto", batch_size=16, replace=False, cache=True, progress=True):
@@ -586,51 +691,14 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
     """
     store = check_store(store)
     found, skipped = _runs(run_root, runs, preset, kind)
-    if out is None and run_root is not None:
-        out = Path(run_root) / "metrics.zarr"
-    if out is not None and Path(out).exists() and not replace:
-        raise FileExistsError(f"out={str(out)!r} already exists; pass replace=True (--replace) to overwrite it, or "
-                              "another out=.")
+    out = _cube_out(out, run_root, replace=replace)
     say = logging.getLogger(__name__).info if progress else (lambda *a: None)
-    parts, preds = [], {}
     kw = dict(splits=list(splits), epochs=epochs, baselines=list(baselines), save_predictions=save_predictions,
               order=order, max_clips=max_clips)
-    for (label, f, s), r in sorted(found.items()):
-        try:
-            ev = _cached_run(r, store, kw, cache=cache, device=device, batch_size=batch_size)
-        except (ValueError, KeyError, OSError, RuntimeError) as e:   # one broken run: score the others, say why
-            skipped[str(r)] = f"{type(e).__name__}: {e}"
-            continue
-        if "prediction" in ev:
-            preds[r.name] = ev["prediction"].to_dataset().assign_attrs(label=label, n_f=f, n_s=s, run_dir=str(r))
-            ev = ev.drop_vars(["prediction", "pred_epoch", "test_clip", "test_start"], errors="ignore")
-        ev["evaluated"] = xr.DataArray(np.ones(ev.sizes["epoch"], bool), dims="epoch")
-        ev["has_run"] = xr.DataArray(True)
-        parts.append(ev.expand_dims(run=[f"{label} {f} {s}"]))
-        e = ev.metrics.sel(epoch=ev.final_epoch.item(), variant="matched")
-        sm = mean_metrics(e.sel(split=ev.split.values[-1]).where(ev.valid.sel(split=ev.split.values[-1])),
-                          ["clip", "lead"])["mean"]
-        say(f"{label} nf{f}_ns{s}: epochs {ev.epoch.values.tolist()}, {ev.split.values[-1]} (matched, epoch "
-            f"{ev.final_epoch.item()}): MSE {float(sm.sel(metric='mse')):.3f}, SSIM {float(sm.sel(metric='ssim')):.3f}")
+    parts, preds = _evaluate_runs(found, skipped, store, kw, cache=cache, device=device, batch_size=batch_size, say=say)
     for r, why in skipped.items():
         warnings.warn(f"run {r} was not evaluated: {why}", UserWarning, stacklevel=2)
-    if not parts:
-        raise ValueError("no run could be evaluated:" + "".join(f"\n  {r}: {m}" for r, m in skipped.items()))
-    fill = {**FILL, **{k: np.nan for k in ("metrics", "baseline_metrics", "order_input", "order_target", "order_pred")}}
-    cube = xr.concat(parts, "run", join="outer", fill_value=fill, combine_attrs="drop", coords="minimal",
-                     compat="override")
-    done = sorted(k for k, r in found.items() if str(r) not in skipped)
-    index = pd.MultiIndex.from_tuples(done, names=["size", "n_f", "n_s"])
-    cube = cube.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "run")).unstack("run", fill_value=fill)
-    for k in ("valid", "is_val", "evaluated", "has_run"):
-        cube[k] = cube[k].fillna(False).astype(bool)
-    for k in ("start", "frame", "final_epoch"):
-        cube[k] = cube[k].fillna(-1).astype(np.int64)
-    cube["run_dir"] = cube["run_dir"].fillna("").astype(object)
-    cube = cube.transpose("size", "n_f", "n_s", "epoch", "split", "clip", "lead", ...)
-    cube.attrs = {**_provenance(store, sorted({k[0] for k in done})),
-                  "runs": json.dumps({r.name: str(r) for (k, r) in found.items() if str(r) not in skipped}),
-                  "preset": preset or "", "kind": kind or "", "skipped_runs": json.dumps(skipped)}
+    cube = _stack_runs(parts, found, skipped, store, preset=preset, kind=kind)
     if ceiling:
         cube = _add_ceiling(cube, store)
     cube = _add_similarity(cube, store)
@@ -787,6 +855,17 @@ def at_final_epoch(da, cube):
                        dims=fe.dims, coords=fe.coords)
     return da.isel(epoch=pos).where(fe.notnull())
 
+# %% ../nbs/12_evaluate.ipynb #7e9c2add
+def _store_onsets(cube):
+    "True onset per video of the cube: the `onset` attribute of its videos in the cube's store (-1 or absent: none)."
+    store, onsets = cube.attrs.get("store"), {}
+    for label in map(str, cube["size"].values):
+        if store and Path(store).exists() and has(store, "videos", label):
+            o = read_stage(store, "videos", label).attrs.get("onset", -1)
+            if o is not None and o >= 0:
+                onsets[label] = int(o)
+    return onsets
+
 # %% ../nbs/12_evaluate.ipynb #54658580
 def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="final", **kwargs):
     """Onset found in the targets and in the predictions of every clip that straddles a true onset.
@@ -815,12 +894,7 @@ def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="fi
     if "order_pred" not in cube:
         raise ValueError("the cube has no order measure; evaluate with order=True.")
     if onsets is None:
-        store, onsets = cube.attrs.get("store"), {}
-        for label in map(str, cube["size"].values):
-            if store and Path(store).exists() and has(store, "videos", label):
-                o = read_stage(store, "videos", label).attrs.get("onset", -1)
-                if o is not None and o >= 0:
-                    onsets[label] = int(o)
+        onsets = _store_onsets(cube)
     rows = []
     for label in map(str, cube["size"].values):
         for f in map(int, cube.n_f.values):
@@ -842,6 +916,44 @@ def clip_onsets(cube, *, onsets=None, split="test", variant="matched", epoch="fi
                                  "visible": r["visible"], "offset": r["offset"]})
     return pd.DataFrame(rows, columns=["size", "n_f", "n_s", "clip", "start", "true_onset", "target_onset",
                                        "pred_onset", "visible", "offset"])
+
+# %% ../nbs/12_evaluate.ipynb #b8bcfd29
+def _table1_strategy(cube, m, label, strategy):
+    """(n_f, n_s) of video `label` in Table 1: the best SSIM of its final-epoch means `m` (None: no run), or the
+    given `strategy`, which must have a run."""
+    if strategy == "best":
+        ssim = m.sel(metric="ssim")
+        if ssim.isnull().all():
+            return None
+        f, s = np.unravel_index(int(np.argmax(ssim.fillna(-np.inf).values)), ssim.shape)
+        return int(ssim.n_f[f]), int(ssim.n_s[s])
+    n_f, n_s = strategy
+    if n_f not in cube.n_f.values or n_s not in cube.n_s.values or not cube.has_run.sel(size=label, n_f=n_f, n_s=n_s):
+        raise ValueError(f"strategy={strategy!r} has no run for video {label!r}; pick one of the runs in the "
+                         "cube or strategy='best'.")
+    return n_f, n_s
+
+
+def _table1_column(cube, av, m, label, n_f, n_s, *, variant, split):
+    """Table 1's column of video `label` for its run (n_f, n_s): the model's means `m`, the baselines of the
+    averages `av`, the noise ceiling on the same target frames, the frame-to-frame SSIM, and what was averaged."""
+    row = {k.upper(): float(m.sel(n_f=n_f, n_s=n_s, metric=k)) for k in ("mae", "mse", "ssim")}
+    for b in cube.baseline.values:
+        bv = av.baseline_mean.sel(size=label, n_f=n_f, n_s=n_s, split=split, variant=variant, baseline=b)
+        row.update({f"{k.upper()} {b}": float(bv.sel(metric=k)) for k in ("mae", "mse", "ssim")})
+    v = cube.valid.sel(size=label, n_f=n_f, n_s=n_s)
+    if "ceiling" in cube and bool(cube.ceiling.sel(size=label).notnull().any()):
+        fr = cube.frame.sel(size=label, n_f=n_f, n_s=n_s).isel(lead=slice(0, n_f))
+        fr = fr.where(v).values if split == "both" else fr.sel(split=split).where(v.sel(split=split)).values
+        fr = fr[np.isfinite(fr)].astype(int)
+        ce = cube.ceiling.sel(size=label).isel(frame_index=fr).mean("frame_index")
+        row.update({f"{k.upper()} ceiling": float(ce.sel(metric=k)) for k in ("mae", "mse", "ssim")})
+    n = int(v.sum()) if split == "both" else int(v.sel(split=split).sum())
+    if "frame_ssim" in cube:
+        row["SSIM frame-to-frame"] = float(cube.frame_ssim.sel(size=label))
+    row.update({"N_f": n_f, "N_s": n_s, "epoch": int(cube.final_epoch.sel(size=label, n_f=n_f, n_s=n_s)),
+                "clips": n})
+    return row
 
 # %% ../nbs/12_evaluate.ipynb #46961b7d
 def table1(cube, *, strategy="best", variant="matched", split="test"):
@@ -874,34 +986,9 @@ def table1(cube, *, strategy="best", variant="matched", split="test"):
     cols = {}
     for label in cube["size"].values:
         m = model.sel(size=label)
-        if strategy == "best":
-            ssim = m.sel(metric="ssim")
-            if ssim.isnull().all():
-                continue
-            f, s = np.unravel_index(int(np.argmax(ssim.fillna(-np.inf).values)), ssim.shape)
-            n_f, n_s = int(ssim.n_f[f]), int(ssim.n_s[s])
-        else:
-            n_f, n_s = strategy
-            if n_f not in cube.n_f.values or n_s not in cube.n_s.values or not cube.has_run.sel(size=label, n_f=n_f, n_s=n_s):
-                raise ValueError(f"strategy={strategy!r} has no run for video {label!r}; pick one of the runs in the "
-                                 "cube or strategy='best'.")
-        row = {k.upper(): float(m.sel(n_f=n_f, n_s=n_s, metric=k)) for k in ("mae", "mse", "ssim")}
-        for b in cube.baseline.values:
-            bv = av.baseline_mean.sel(size=label, n_f=n_f, n_s=n_s, split=split, variant=variant, baseline=b)
-            row.update({f"{k.upper()} {b}": float(bv.sel(metric=k)) for k in ("mae", "mse", "ssim")})
-        v = cube.valid.sel(size=label, n_f=n_f, n_s=n_s)
-        if "ceiling" in cube and bool(cube.ceiling.sel(size=label).notnull().any()):
-            fr = cube.frame.sel(size=label, n_f=n_f, n_s=n_s).isel(lead=slice(0, n_f))
-            fr = fr.where(v).values if split == "both" else fr.sel(split=split).where(v.sel(split=split)).values
-            fr = fr[np.isfinite(fr)].astype(int)
-            ce = cube.ceiling.sel(size=label).isel(frame_index=fr).mean("frame_index")
-            row.update({f"{k.upper()} ceiling": float(ce.sel(metric=k)) for k in ("mae", "mse", "ssim")})
-        n = int(v.sum()) if split == "both" else int(v.sel(split=split).sum())
-        if "frame_ssim" in cube:
-            row["SSIM frame-to-frame"] = float(cube.frame_ssim.sel(size=label))
-        row.update({"N_f": n_f, "N_s": n_s, "epoch": int(cube.final_epoch.sel(size=label, n_f=n_f, n_s=n_s)),
-                    "clips": n})
-        cols[str(label)] = row
+        picked = _table1_strategy(cube, m, label, strategy)
+        if picked is not None:
+            cols[str(label)] = _table1_column(cube, av, m, label, *picked, variant=variant, split=split)
     out = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
     out.attrs.update(variant=variant, split=split, strategy=strategy)
     return out
@@ -931,10 +1018,19 @@ def summary(cube, *, show=True):
                   "videos with denoised crops):",
                   table1(cube, split=sp, variant="denoised").map(
                       lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)).to_string()]
+    lines += _skill_lines(cube, sp)
+    text = "\n".join(lines)
+    if show:
+        print(text)
+    return text
+
+# %% ../nbs/12_evaluate.ipynb #b28cdcd9
+def _skill_lines(cube, sp):
+    "The summary's lines per run: split `sp`, matched, final epoch, and the skill and gain over persistence."
     av = averages(cube)
     m = at_final_epoch(av.model_mean, cube).sel(variant="matched", split=sp)
     b = av.baseline_mean.sel(variant="matched", split=sp, baseline="persistence")
-    lines.append(f"Per run ({sp}, matched, final epoch): MSE skill = 1 - MSE/MSE_persistence, SSIM gain = SSIM - SSIM_persistence")
+    lines = [f"Per run ({sp}, matched, final epoch): MSE skill = 1 - MSE/MSE_persistence, SSIM gain = SSIM - SSIM_persistence"]
     for label in cube["size"].values:
         for f in cube.n_f.values:
             for s in cube.n_s.values:
@@ -945,7 +1041,4 @@ def summary(cube, *, show=True):
                              f"{1 - float(mm.sel(metric='mse')) / float(bb.sel(metric='mse')):+.3f}), SSIM "
                              f"{float(mm.sel(metric='ssim')):.3f} (gain "
                              f"{float(mm.sel(metric='ssim')) - float(bb.sel(metric='ssim')):+.3f})")
-    text = "\n".join(lines)
-    if show:
-        print(text)
-    return text
+    return lines
