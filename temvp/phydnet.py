@@ -29,26 +29,20 @@ class PhyDNetConfig:
         (output channels, stride) of each block of the shared encoder E; the last width is the latent width C.
     skips : bool
         Decoder blocks also take the matching encoder block's output of the current frame (concatenated).
-    norm_groups : int
-        GroupNorm groups of E, D and the branch blocks.
-    branch_blocks : int
-        Conv blocks (C -> C, stride 1) in each of Ep, Er, Dp, Dr.
+    norm_groups, branch_blocks : int
+        GroupNorm groups of E, D and the branch blocks; conv blocks (C -> C, stride 1) in each of Ep, Er, Dp, Dr.
     phycell : {"2024", "2020"}
         PhyCell variant: the code's current one (gate on the previous state) or the 2020 one (gate on h_tilde).
     phycell_hidden, phycell_kernel : int
         Width and kernel of the physical filter bank F (49 and 7: the 7x7 moments of 49 derivatives).
-    convlstm_hidden : tuple of int
-        Hidden widths of the ConvLSTM layers; the last must equal C.
-    convlstm_kernel : int
-        ConvLSTM kernel size.
+    convlstm_hidden, convlstm_kernel : tuple of int, int
+        Hidden widths of the ConvLSTM layers (the last must equal C); their kernel size.
     output : {"linear", "sigmoid"}
         "linear" for normalised frames (temvp's crops); "sigmoid" as the authors' code, frames in [0, 1].
     branches : {"both", "phycell", "convlstm"}
         PhyDNet, or one of the single-branch ablations.
     anchor : {"none", "mean", "last"}
-        What the decoder's output is added to: nothing (the authors' model), the mean of the frames seen so far,
-        or the last frame seen. With an anchor the model learns the change from a baseline that needs no training,
-        and starts as that baseline (the decoder's last layer is zero at initialisation). Needs ``output="linear"``.
+        What the decoder's output is added to: nothing, the mean of the frames seen so far, or the last (see above).
     """
     preset: str = "phydnet"
     encoder: tuple = ((32, 2), (32, 1), (64, 2))
@@ -64,31 +58,31 @@ class PhyDNetConfig:
     branches: str = "both"
     anchor: str = "none"
 
-    @property
-    def latent(self):
-        "Latent width C."
-        return self.encoder[-1][0]
+# %% ../nbs/07_phydnet.ipynb #c53c5274
+PhyDNetConfig.latent = property(lambda self: self.encoder[-1][0], doc="Latent width C.")
+PhyDNetConfig.factor = property(lambda self: math.prod(s for _, s in self.encoder),
+                                doc="H and W must be multiples of this (the product of the encoder strides).")
 
-    @property
-    def factor(self):
-        "H and W must be multiples of this (the product of the encoder strides)."
-        return math.prod(s for _, s in self.encoder)
 
-    def to_dict(self):
-        "A JSON-able dict (tuples become lists)."
-        return {k: [list(x) if isinstance(x, tuple) else x for x in v] if isinstance(v, tuple) else v
-                for k, v in asdict(self).items()}
+def _to_dict(self):
+    "A JSON-able dict (tuples become lists)."
+    return {k: [list(x) if isinstance(x, tuple) else x for x in v] if isinstance(v, tuple) else v
+            for k, v in asdict(self).items()}
 
-    @classmethod
-    def from_dict(cls, d):
-        "Inverse of `to_dict`; unknown keys are an error that names them."
-        names = {f.name for f in fields(cls)}
-        extra = set(d) - names
-        if extra:
-            raise ValueError(f"model config has unknown keys {sorted(extra)}; it was written by another "
-                             "temvp version: upgrade temvp or retrain.")
-        tup = lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
-        return cls(**{k: tup(v) for k, v in d.items()})
+
+def _from_dict(cls, d):
+    "Inverse of `to_dict`; unknown keys are an error that names them."
+    names = {f.name for f in fields(cls)}
+    extra = set(d) - names
+    if extra:
+        raise ValueError(f"model config has unknown keys {sorted(extra)}; it was written by another "
+                         "temvp version: upgrade temvp or retrain.")
+    tup = lambda v: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+    return cls(**{k: tup(v) for k, v in d.items()})
+
+
+PhyDNetConfig.to_dict = _to_dict
+PhyDNetConfig.from_dict = classmethod(_from_dict)
 
 # %% ../nbs/07_phydnet.ipynb #4e08bb86
 PRESETS = {

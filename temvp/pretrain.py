@@ -35,30 +35,20 @@ class PretrainRecipe:
         Video `i` is simulated with seed ``first_seed + i``; the last `n_val` are held out for validation.
     n_frames, size, window : int
         Frames per video, frame side and crop side in pixels.
-    presets : tuple of str
-        Simulator presets drawn from (`temvp.synth.PRESETS`).
-    dose : (float, float)
-        Range of the dose in e/A^2, drawn log-uniformly.
-    optics : tuple of str
-        Optics presets drawn from.
+    presets, dose, optics : tuple of str, (float, float), tuple of str
+        Simulator presets (`temvp.synth.PRESETS`), dose range in e/A^2 (log-uniform) and optics drawn from.
     transition : float
         Probability that a video turns into the dynamic structure, at an onset drawn in its middle 60%.
-    n_f, n_s : tuple of int
-        Strategies drawn per batch.
-    model : str
-        PhyDNet preset.
+    n_f, n_s, model : tuple of int, tuple of int, str
+        Strategies drawn per batch; the PhyDNet preset.
     steps, batch_size, lr, warmup, min_lr, weight_decay : int, int, float, int, float, float
-        AdamW for `steps` batches; the learning rate rises linearly over `warmup` steps, then follows a cosine to
-        ``min_lr * lr``.
+        AdamW: `steps` batches, linear warm-up over `warmup` steps, then a cosine to ``min_lr * lr`` (see above).
     augment : bool
-        Apply a random one of the 8 symmetries of the square (rotations by 90 degrees, flips) to each clip. Time is
-        never reversed: the transition is irreversible.
+        A random symmetry of the square for each clip (see above).
     checkpoint_every, keep_every, val_every : int
         Write `last.pt` every this many steps; keep `checkpoints/step_XXXXXX.pt`; compute the validation curve.
-    bf16 : "auto" or bool
-        bfloat16 autocast ("auto": where the CPU computes it natively, see `temvp.train.use_bf16`).
-    description : str
-        Free text.
+    bf16, description : "auto" or bool, str
+        bfloat16 autocast ("auto": where the CPU computes it natively, see `temvp.train.use_bf16`); free text.
     """
     seed: int = 0
     first_seed: int = 100_000
@@ -88,41 +78,52 @@ class PretrainRecipe:
     description: str = ""
 
     def __post_init__(self):
-        for name in ("n_videos", "n_frames", "steps", "batch_size", "checkpoint_every", "keep_every", "val_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or int(v) != v or v < 1:
-                raise ValueError(f"recipe field {name}={v!r} must be a positive integer.")
-        if not 0 <= self.n_val < self.n_videos:
-            raise ValueError(f"recipe field n_val={self.n_val} must be in [0, n_videos={self.n_videos}).")
-        if self.n_frames < 2 * max(self.n_f) * max(self.n_s):
-            raise ValueError(f"recipe field n_frames={self.n_frames} is too short for n_f={max(self.n_f)}, "
-                             f"n_s={max(self.n_s)}; use at least {2 * max(self.n_f) * max(self.n_s)} frames.")
-        if not (0 < self.dose[0] <= self.dose[1]):
-            raise ValueError(f"recipe field dose={self.dose} must be (low, high) with 0 < low <= high.")
+        _check_recipe(self)
 
-    @classmethod
-    def from_dict(cls, d):
-        "A recipe from a dict; unknown keys are an error that names them."
-        names = {f.name for f in fields(cls)}
-        extra = sorted(set(d) - names)
-        if extra:
-            raise ValueError(f"pretraining recipe has unknown keys {extra}; the known ones are {sorted(names)}.")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+# %% ../nbs/08a_pretrain.ipynb #30f0d18e
+def _check_recipe(r):
+    "Raise a ValueError naming the first bad field of the PretrainRecipe `r` and what it must be."
+    for name in ("n_videos", "n_frames", "steps", "batch_size", "checkpoint_every", "keep_every", "val_every"):
+        v = getattr(r, name)
+        if isinstance(v, bool) or int(v) != v or v < 1:
+            raise ValueError(f"recipe field {name}={v!r} must be a positive integer.")
+    if not 0 <= r.n_val < r.n_videos:
+        raise ValueError(f"recipe field n_val={r.n_val} must be in [0, n_videos={r.n_videos}).")
+    if r.n_frames < 2 * max(r.n_f) * max(r.n_s):
+        raise ValueError(f"recipe field n_frames={r.n_frames} is too short for n_f={max(r.n_f)}, "
+                         f"n_s={max(r.n_s)}; use at least {2 * max(r.n_f) * max(r.n_s)} frames.")
+    if not (0 < r.dose[0] <= r.dose[1]):
+        raise ValueError(f"recipe field dose={r.dose} must be (low, high) with 0 < low <= high.")
 
-    @classmethod
-    def from_file(cls, path):
-        "A recipe from a JSON file (a missing or unreadable file is an error that names it)."
-        path = Path(path)
-        try:
-            d = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ValueError(f"pretraining recipe {str(path)!r} could not be read ({e}); pass a JSON file such as "
-                             "temvp/data/pretrain.json.") from None
-        return cls.from_dict(d)
+# %% ../nbs/08a_pretrain.ipynb #b8c1c589
+def _from_dict(cls, d):
+    "A recipe from a dict; unknown keys are an error that names them."
+    names = {f.name for f in fields(cls)}
+    extra = sorted(set(d) - names)
+    if extra:
+        raise ValueError(f"pretraining recipe has unknown keys {extra}; the known ones are {sorted(names)}.")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
-    def to_dict(self):
-        "A JSON-able dict."
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+def _from_file(cls, path):
+    "A recipe from a JSON file (a missing or unreadable file is an error that names it)."
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"pretraining recipe {str(path)!r} could not be read ({e}); pass a JSON file such as "
+                         "temvp/data/pretrain.json.") from None
+    return cls.from_dict(d)
+
+
+def _to_dict(self):
+    "A JSON-able dict."
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+PretrainRecipe.from_dict = classmethod(_from_dict)
+PretrainRecipe.from_file = classmethod(_from_file)
+PretrainRecipe.to_dict = _to_dict
 
 # %% ../nbs/08a_pretrain.ipynb #6ffc13c6
 def video_specs(recipe):
@@ -223,6 +224,18 @@ def _check_same_recipe(out, recipe):
         raise ValueError(f"{str(out)!r} holds a pretraining run of another recipe (fields {diff} differ); choose "
                          "another output folder, or resume with the recipe in its recipe.json.")
 
+# %% ../nbs/08a_pretrain.ipynb #cf9b2547
+def _start_folder(recipe, out):
+    "The recipe (from a dict or file if need be) and the output folder, made, holding it as recipe.json."
+    from temvp.train import _atomic
+    recipe = recipe if isinstance(recipe, PretrainRecipe) else (
+        PretrainRecipe.from_dict(recipe) if isinstance(recipe, dict) else PretrainRecipe.from_file(recipe))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_same_recipe(out, recipe)
+    _atomic(out / "recipe.json", lambda p: p.write_text(json.dumps(recipe.to_dict(), indent=1)))
+    return recipe, out
+
 # %% ../nbs/08a_pretrain.ipynb #42f06c6f
 def _restore(out, model, opt):
     "Load OUT/last.pt into model and optimiser; (step, history). A fresh run: (0, empty history)."
@@ -268,6 +281,21 @@ def _train_step(model, opt, x, y, *, lr, bf16):
     opt.step()
     return loss.item()
 
+# %% ../nbs/08a_pretrain.ipynb #6cc32748
+def _pretrain_step(model, opt, train_crops, val_crops, step, recipe, hist, *, bf16):
+    "Train on batch `step` (0-based), validate when due, and append the step's row to `hist`; the batch's loss."
+    t0 = time.perf_counter()
+    x, y, (n_f, n_s) = sample_batch(train_crops, step, recipe)
+    loss = _train_step(model, opt, x, y, lr=lr_at(step, recipe), bf16=bf16)
+    step += 1
+    val = (validate(model, val_crops, bf16=bf16) if step % recipe.val_every == 0 or step == recipe.steps
+           else {"model": math.nan, "input_mean": math.nan, "persistence": math.nan})
+    row = (step, loss, lr_at(step - 1, recipe), n_f, n_s, time.perf_counter() - t0, val["model"],
+           val["input_mean"], val["persistence"])
+    for c, v in zip(HISTORY, row):
+        hist[c].append(v)
+    return loss
+
 # %% ../nbs/08a_pretrain.ipynb #aa15198f
 def pretrain(recipe, out, *, max_minutes=None, progress=True):
     """Pretrain (or resume pretraining) a base model; returns the output folder.
@@ -290,13 +318,8 @@ def pretrain(recipe, out, *, max_minutes=None, progress=True):
     import torch
     from tqdm.auto import tqdm
     from temvp.phydnet import PhyDNet
-    from temvp.train import _atomic, use_bf16
-    recipe = recipe if isinstance(recipe, PretrainRecipe) else (
-        PretrainRecipe.from_dict(recipe) if isinstance(recipe, dict) else PretrainRecipe.from_file(recipe))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _check_same_recipe(out, recipe)
-    _atomic(out / "recipe.json", lambda p: p.write_text(json.dumps(recipe.to_dict(), indent=1)))
+    from temvp.train import use_bf16
+    recipe, out = _start_folder(recipe, out)
     train_crops, val_crops = load_family(build_family(recipe, out, progress=progress), recipe)
     bf16 = use_bf16(recipe.bf16, torch.device("cpu"))
     torch.manual_seed(recipe.seed)
@@ -307,16 +330,8 @@ def pretrain(recipe, out, *, max_minutes=None, progress=True):
     log.info("pretraining from step %d to %d (bf16: %s)", step, recipe.steps, bf16)
     bar = tqdm(total=recipe.steps, initial=step, desc="pretrain", disable=not progress)
     while step < recipe.steps:
-        t0 = time.perf_counter()
-        x, y, (n_f, n_s) = sample_batch(train_crops, step, recipe)
-        loss = _train_step(model, opt, x, y, lr=lr_at(step, recipe), bf16=bf16)
+        loss = _pretrain_step(model, opt, train_crops, val_crops, step, recipe, hist, bf16=bf16)
         step += 1
-        val = (validate(model, val_crops, bf16=bf16) if step % recipe.val_every == 0 or step == recipe.steps
-               else {"model": math.nan, "input_mean": math.nan, "persistence": math.nan})
-        row = (step, loss, lr_at(step - 1, recipe), n_f, n_s, time.perf_counter() - t0, val["model"],
-               val["input_mean"], val["persistence"])
-        for c, v in zip(HISTORY, row):
-            hist[c].append(v)
         bar.update(1); bar.set_postfix(loss=f"{loss:.4f}")
         if step % recipe.checkpoint_every == 0 or step == recipe.steps:
             _checkpoint(out, model, opt, step, hist, recipe, keep=step % recipe.keep_every == 0)
@@ -331,6 +346,22 @@ def _trainable(ck):
     "Trainable parameters of the model of checkpoint `ck` (the state dict holds buffers too)."
     from temvp.phydnet import PhyDNet, PhyDNetConfig
     return int(sum(p.numel() for p in PhyDNet(PhyDNetConfig.from_dict(ck["model_config"])).parameters()))
+
+# %% ../nbs/08a_pretrain.ipynb #515f288f
+def _card(ck, name, extra):
+    "The model card of checkpoint `ck`: recipe, steps, wall time, parameters, the machine, the last validation figures."
+    import platform
+    import torch
+    from temvp.train import cpu_features
+    hist = pd.DataFrame(ck["history"])
+    val = hist.dropna(subset=["val_model"]).tail(1).to_dict("records")
+    card = {"name": name, "temvp_version": __version__, "model_config": ck["model_config"], "recipe": ck["recipe"],
+            "steps": int(ck["step"]), "train_seconds": round(float(hist.seconds.sum()), 1),
+            "parameters": _trainable(ck),
+            "hardware": {"cpu": cpu_features(), "machine": platform.machine(), "torch": torch.__version__,
+                         "threads": torch.get_num_threads()},
+            "validation": val[0] if val else {}, **(extra or {})}
+    return card
 
 # %% ../nbs/08a_pretrain.ipynb #6e3c4b13
 def export(out, dest=None, *, name="base", checkpoint="last", extra=None):
@@ -354,22 +385,13 @@ def export(out, dest=None, *, name="base", checkpoint="last", extra=None):
     Path
         The .pt file written.
     """
-    import platform
-    import torch
-    from temvp.train import _atomic, cpu_features, load_checkpoint, save_checkpoint
+    from temvp.train import _atomic, load_checkpoint, save_checkpoint
     out = Path(out)
     src = out / "last.pt" if checkpoint == "last" else out / "checkpoints" / f"step_{int(checkpoint):06d}.pt"
     ck = load_checkpoint(src)
     dest = Path(dest) if dest is not None else Path(__file__).parent / "weights"
     dest.mkdir(parents=True, exist_ok=True)
-    hist = pd.DataFrame(ck["history"])
-    val = hist.dropna(subset=["val_model"]).tail(1).to_dict("records")
-    card = {"name": name, "temvp_version": __version__, "model_config": ck["model_config"], "recipe": ck["recipe"],
-            "steps": int(ck["step"]), "train_seconds": round(float(hist.seconds.sum()), 1),
-            "parameters": _trainable(ck),
-            "hardware": {"cpu": cpu_features(), "machine": platform.machine(), "torch": torch.__version__,
-                         "threads": torch.get_num_threads()},
-            "validation": val[0] if val else {}, **(extra or {})}
+    card = _card(ck, name, extra)
     weights = {"format": 1, "kind": "bundled", "name": name, "temvp_version": __version__,
                "model_config": ck["model_config"], "model": {k: v.float().contiguous() for k, v in ck["model"].items()},
                "step": int(ck["step"])}

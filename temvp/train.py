@@ -32,73 +32,39 @@ from .store import check_store
 log = logging.getLogger(__name__)
 
 # %% ../nbs/08_train.ipynb #4a3b1433
-CHECKPOINT_FORMAT = 1
-RUNTIME_FIELDS = ("epochs", "device", "compile", "in_memory", "checkpoint_every", "channels_last")
-
-
 @dataclass
 class TrainConfig:
     """How to train one model: the video, the strategy, the model preset and the optimisation.
 
     Parameters
     ----------
-    label : str
-        The video (its crops and clip table must be in the store).
-    n_f, n_s : int
-        The strategy: N_f input and N_f target frames, N_s apart.
-    preset : str
-        PhyDNet preset ("phydnet", "paper", "small"); `output` and `branches` override it.
-    output, branches : str
-        See `temvp.phydnet.PhyDNetConfig` ("linear" suits normalised crops).
+    label, n_f, n_s : str, int, int
+        The video (crops and clip table in the store); the strategy: N_f input and N_f target frames, N_s apart.
+    preset, output, branches, anchor : str, str, str, str or None
+        PhyDNet preset ("phydnet", "paper", "small", ...) and overrides of it (see `temvp.phydnet.PhyDNetConfig`;
+        "linear" output suits normalised crops; anchor None keeps the preset's).
     epochs, lr, batch_size, seed : int, float, int, int
-        Adam with learning rate `lr` for `epochs` epochs of shuffled batches; `seed` fixes initialisation,
-        shuffling, teacher forcing and the validation split.
+        Adam at `lr` for `epochs` epochs of shuffled batches; `seed` fixes initialisation, shuffling, teacher forcing
+        and the validation split.
     device : {"auto", "cpu", "cuda"} or "cuda:N"
         "auto": CUDA when available, else CPU.
     tf_start, tf_decay : float
         Teacher forcing probability max(0, tf_start - tf_decay * (epoch - 1)) for epoch 1, 2, ...
-    val_fraction : float
-        Fraction of the training clips held out for validation (0 for none).
-    kind : {"random", "blocked"}
-        Which train/test split of the clip table to use.
+    val_fraction, kind : float, {"random", "blocked"}
+        Fraction of the training clips held out for validation (0: none); which train/test split to use.
     checkpoint_every : int
         Keep `checkpoints/epoch_XXXX.pt` every this many epochs (`last.pt` is written after every epoch).
-    lr_patience, lr_factor : int or None, float
-        If set, ReduceLROnPlateau on the validation loss with this patience (epochs) and factor.
-    early_stop : int or None
-        If set, stop when the validation loss has not improved for this many epochs.
-    bf16 : bool or "auto"
-        bfloat16 autocast; "auto": on a GPU, or on a CPU with native bf16 (`use_bf16`), where it is faster.
-    compile : bool
-        `torch.compile` the model.
-    channels_last : bool or None
-        Keep the model's weights and activations channels-last (NHWC); None: on the CPU only, where oneDNN's
-        convolutions run 5-10% faster that way (`benchmarks/bench_phydnet.py`). Same results to float rounding.
-    in_memory : bool
-        Load the video's crops into memory once.
-    clips_per_epoch : int or None
-        If set, each epoch trains on this many training clips drawn at random (without replacement) from the
-        training split instead of all of them: shorter epochs for quick CPU runs and finer epoch curves.
-    anchor : str or None
-        Override the preset's anchor ("none", "mean", "last"; see `temvp.phydnet.PhyDNetConfig`); None keeps it.
-    augment : bool
-        Apply one of the 8 symmetries of the square (90-degree rotations and flips; only the 4 that keep the shape
-        on non-square crops) to each batch: still valid HRTEM frames. Time is never reversed (the transition is
-        irreversible).
-    schedule : {"constant", "cosine"}
-        Learning rate per batch: constant, or a cosine decay to 5% of `lr` over all `epochs`.
-    warmup : int
-        Batches of linear warm-up of the learning rate (0: none).
-    inputs : {"crops", "denoised"}
-        Read the input frames from the crops or from their denoised copy (`temvp.denoise`, stored by
-        `temvp denoise`); the targets are always the crops. Prediction and evaluation of the run do the same.
-    init : str or None
-        Start from these weights instead of a random initialisation: the name of a bundled model ("base", see
-        `temvp.models`) or a checkpoint file; the model's configuration must match `preset` (use ``preset="base"``
-        with ``init="base"``). Fine-tuning the pretrained model this way needs far fewer epochs than a fresh one.
-        With ``epochs=0`` the run holds the weights as they are (epoch 0): the pretrained model zero-shot, which
-        `predict`, `temvp.evaluate` and the dashboard then treat like any run (resume it with more epochs to
-        fine-tune).
+    lr_patience, lr_factor, early_stop : int or None, float, int or None
+        ReduceLROnPlateau on the validation loss with this patience and factor; stop after `early_stop` epochs
+        without improvement. None: off.
+    schedule, warmup : {"constant", "cosine"}, int
+        Learning rate per batch, constant or a cosine decay to 5% of `lr`, after `warmup` batches of linear warm-up.
+    bf16, compile, channels_last, in_memory : bool or "auto", bool, bool or None, bool
+        bfloat16 autocast ("auto": on a GPU or a CPU with native bf16, `use_bf16`); `torch.compile`; NHWC layout
+        (None: on the CPU); load the crops into memory once.
+    clips_per_epoch, augment, inputs, init : int or None, bool, {"crops", "denoised"}, str or None
+        Clips drawn per epoch (None: all); random symmetries of the square; the input frames; start from these
+        weights (a bundled model's name or a checkpoint file). See above.
     """
     label: str
     n_f: int
@@ -132,51 +98,69 @@ class TrainConfig:
     inputs: str = "crops"
 
     def __post_init__(self):
-        for name in ("n_f", "n_s", "epochs", "batch_size", "checkpoint_every"):
-            v = getattr(self, name)
-            if int(v) != v or v < (0 if name == "epochs" and self.init is not None else 1):
-                raise ValueError(f"{name}={v!r} must be a positive integer" + (" (0 only with init=: the "
-                                 "weights started from, as a run)." if name == "epochs" else "."))
-        if self.inputs not in ("crops", "denoised"):
-            raise ValueError(f"inputs={self.inputs!r} must be 'crops' or 'denoised' (after `temvp denoise`).")
-        if not 0 <= self.val_fraction < 1:
-            raise ValueError(f"val_fraction={self.val_fraction!r} must be in [0, 1) (0.1 holds out 10% of the training clips).")
-        if self.kind not in ("random", "blocked"):
-            raise ValueError(f"kind={self.kind!r} must be 'random' or 'blocked'.")
-        if not self.lr > 0:
-            raise ValueError(f"lr={self.lr!r} must be positive (the study used 1e-4).")
-        if self.schedule not in ("constant", "cosine"):
-            raise ValueError(f"schedule={self.schedule!r} must be 'constant' or 'cosine'.")
-        if (self.schedule != "constant" or self.warmup) and self.lr_patience is not None:
-            raise ValueError("schedule/warmup and lr_patience both set the learning rate; use one of them.")
-        if int(self.warmup) != self.warmup or self.warmup < 0:
-            raise ValueError(f"warmup={self.warmup!r} must be a non-negative number of batches.")
-        if self.clips_per_epoch is not None and (int(self.clips_per_epoch) != self.clips_per_epoch
-                                                 or self.clips_per_epoch < 1):
-            raise ValueError(f"clips_per_epoch={self.clips_per_epoch!r} must be a positive integer, or None for "
-                             "every training clip in each epoch.")
+        _check_train_config(self)
 
-    def model_config(self):
-        "The `PhyDNetConfig` of this run."
-        from temvp.phydnet import preset
-        extra = {} if self.anchor is None else {"anchor": self.anchor}
-        return preset(self.preset, output=self.output, branches=self.branches, **extra)
+# %% ../nbs/08_train.ipynb #7ca0e159
+def _check_train_config(c):
+    "Raise a ValueError naming the first bad field of the TrainConfig `c` and what it must be."
+    for name in ("n_f", "n_s", "epochs", "batch_size", "checkpoint_every"):
+        v = getattr(c, name)
+        if int(v) != v or v < (0 if name == "epochs" and c.init is not None else 1):
+            raise ValueError(f"{name}={v!r} must be a positive integer" + (" (0 only with init=: the "
+                             "weights started from, as a run)." if name == "epochs" else "."))
+    if c.inputs not in ("crops", "denoised"):
+        raise ValueError(f"inputs={c.inputs!r} must be 'crops' or 'denoised' (after `temvp denoise`).")
+    if not 0 <= c.val_fraction < 1:
+        raise ValueError(f"val_fraction={c.val_fraction!r} must be in [0, 1) (0.1 holds out 10% of the training clips).")
+    if c.kind not in ("random", "blocked"):
+        raise ValueError(f"kind={c.kind!r} must be 'random' or 'blocked'.")
+    if not c.lr > 0:
+        raise ValueError(f"lr={c.lr!r} must be positive (the study used 1e-4).")
+    if c.schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule={c.schedule!r} must be 'constant' or 'cosine'.")
+    if (c.schedule != "constant" or c.warmup) and c.lr_patience is not None:
+        raise ValueError("schedule/warmup and lr_patience both set the learning rate; use one of them.")
+    if int(c.warmup) != c.warmup or c.warmup < 0:
+        raise ValueError(f"warmup={c.warmup!r} must be a non-negative number of batches.")
+    if c.clips_per_epoch is not None and (int(c.clips_per_epoch) != c.clips_per_epoch
+                                          or c.clips_per_epoch < 1):
+        raise ValueError(f"clips_per_epoch={c.clips_per_epoch!r} must be a positive integer, or None for "
+                         "every training clip in each epoch.")
 
-    def teacher_forcing(self, epoch):
-        "Probability of teacher forcing a batch in `epoch` (1-based)."
-        return max(0.0, self.tf_start - self.tf_decay * (epoch - 1))
+# %% ../nbs/08_train.ipynb #bc240191
+def _model_config(self):
+    "The `PhyDNetConfig` of this run."
+    from temvp.phydnet import preset
+    extra = {} if self.anchor is None else {"anchor": self.anchor}
+    return preset(self.preset, output=self.output, branches=self.branches, **extra)
 
-    def run_name(self):
-        "A folder name for this run: label, strategy, preset and split kind, e.g. '2nm_nf6_ns3_phydnet_random'."
-        return f"{self.label}_nf{self.n_f}_ns{self.n_s}_{self.preset}_{self.kind}"
 
-    @classmethod
-    def from_dict(cls, d):
-        "A TrainConfig from a dict (e.g. config.json's 'train'); unknown keys are an error that names them."
-        extra = set(d) - {f.name for f in fields(cls)}
-        if extra:
-            raise ValueError(f"train config has unknown keys {sorted(extra)}; it was written by another temvp version.")
-        return cls(**d)
+def _teacher_forcing(self, epoch):
+    "Probability of teacher forcing a batch in `epoch` (1-based)."
+    return max(0.0, self.tf_start - self.tf_decay * (epoch - 1))
+
+
+def _run_name(self):
+    "A folder name for this run: label, strategy, preset and split kind, e.g. '2nm_nf6_ns3_phydnet_random'."
+    return f"{self.label}_nf{self.n_f}_ns{self.n_s}_{self.preset}_{self.kind}"
+
+
+def _from_dict(cls, d):
+    "A TrainConfig from a dict (e.g. config.json's 'train'); unknown keys are an error that names them."
+    extra = set(d) - {f.name for f in fields(cls)}
+    if extra:
+        raise ValueError(f"train config has unknown keys {sorted(extra)}; it was written by another temvp version.")
+    return cls(**d)
+
+
+TrainConfig.model_config = _model_config
+TrainConfig.teacher_forcing = _teacher_forcing
+TrainConfig.run_name = _run_name
+TrainConfig.from_dict = classmethod(_from_dict)
+
+# %% ../nbs/08_train.ipynb #b02c841d
+CHECKPOINT_FORMAT = 1
+RUNTIME_FIELDS = ("epochs", "device", "compile", "in_memory", "checkpoint_every", "channels_last")
 
 # %% ../nbs/08_train.ipynb #32e6c98f
 def resolve_device(device="auto"):
@@ -298,6 +282,46 @@ def save_checkpoint(path, ckpt):
     import torch
     _atomic(path, lambda p: torch.save(ckpt, p))
 
+# %% ../nbs/08_train.ipynb #31afe99a
+def _torch_load(path, map_location):
+    "``torch.load(weights_only=True)`` of a checkpoint; a missing, corrupt or code-referencing file named with the fix."
+    import pickle
+    import torch
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist; pass a run folder's last.pt or "
+                                "checkpoints/epoch_XXXX.pt.")
+    try:
+        ck = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        code = re.search(r"GLOBAL (\S+)", str(e))
+        what = (f"it references code ({code.group(1)}), which a temvp checkpoint never does" if code else
+                "it is corrupt or not a torch checkpoint")
+        raise ValueError(f"checkpoint {str(path)!r} refused: {what}. Only checkpoints written by temvp (tensors and "
+                         "plain data) are loaded; never load an untrusted file with weights_only=False.") from None
+    except (RuntimeError, EOFError, OSError) as e:
+        raise ValueError(f"checkpoint {str(path)!r} is corrupt or truncated ({str(e).splitlines()[0]}); use another "
+                         "checkpoint of the run (checkpoints/epoch_XXXX.pt) or retrain.") from None
+    return ck
+
+# %% ../nbs/08_train.ipynb #25da4fed
+def _check_checkpoint(ck, path):
+    "Refuse a loaded checkpoint that is not temvp's, of another format, damaged, or with NaN or inf weights."
+    import torch
+    if not isinstance(ck, dict) or "model" not in ck or "format" not in ck:
+        raise ValueError(f"checkpoint {str(path)!r} refused: it is not a temvp checkpoint (no 'format'/'model' "
+                         "entries).")
+    if ck["format"] != CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint {str(path)!r} has format {ck['format']} (temvp {ck.get('temvp_version')}) but "
+                         f"this temvp ({__version__}) reads format {CHECKPOINT_FORMAT}; use the matching temvp version.")
+    if isinstance(ck.get("epoch"), bool) or not isinstance(ck.get("epoch", 0), int) or not isinstance(ck["model"], dict):
+        raise ValueError(f"checkpoint {str(path)!r} is damaged: its 'epoch' is {ck.get('epoch')!r} (a whole number "
+                         "is expected) or its weights are not a state dict; use another checkpoint of the run "
+                         "(checkpoints/epoch_XXXX.pt) or retrain.")
+    bad = [k for k, v in ck["model"].items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"checkpoint {str(path)!r} refused: its weights hold NaN or inf ({', '.join(bad[:3])}); use an "
+                         "earlier checkpoint of the run (checkpoints/epoch_XXXX.pt) or retrain.")
+
 # %% ../nbs/08_train.ipynb #cf16d765
 def load_checkpoint(path, *, model_config=None, map_location="cpu"):
     """Read a checkpoint with ``torch.load(weights_only=True)`` and check it.
@@ -321,37 +345,9 @@ def load_checkpoint(path, *, model_config=None, map_location="cpu"):
         Missing file; corrupt file, a pickle that is not a plain temvp checkpoint (e.g. references code), another
         format or another model configuration (the message lists the keys that differ).
     """
-    import pickle
-    import torch
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist; pass a run folder's last.pt or "
-                                "checkpoints/epoch_XXXX.pt.")
-    try:
-        ck = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        code = re.search(r"GLOBAL (\S+)", str(e))
-        what = (f"it references code ({code.group(1)}), which a temvp checkpoint never does" if code else
-                "it is corrupt or not a torch checkpoint")
-        raise ValueError(f"checkpoint {str(path)!r} refused: {what}. Only checkpoints written by temvp (tensors and "
-                         "plain data) are loaded; never load an untrusted file with weights_only=False.") from None
-    except (RuntimeError, EOFError, OSError) as e:
-        raise ValueError(f"checkpoint {str(path)!r} is corrupt or truncated ({str(e).splitlines()[0]}); use another "
-                         "checkpoint of the run (checkpoints/epoch_XXXX.pt) or retrain.") from None
-    if not isinstance(ck, dict) or "model" not in ck or "format" not in ck:
-        raise ValueError(f"checkpoint {str(path)!r} refused: it is not a temvp checkpoint (no 'format'/'model' "
-                         "entries).")
-    if ck["format"] != CHECKPOINT_FORMAT:
-        raise ValueError(f"checkpoint {str(path)!r} has format {ck['format']} (temvp {ck.get('temvp_version')}) but "
-                         f"this temvp ({__version__}) reads format {CHECKPOINT_FORMAT}; use the matching temvp version.")
-    if isinstance(ck.get("epoch"), bool) or not isinstance(ck.get("epoch", 0), int) or not isinstance(ck["model"], dict):
-        raise ValueError(f"checkpoint {str(path)!r} is damaged: its 'epoch' is {ck.get('epoch')!r} (a whole number "
-                         "is expected) or its weights are not a state dict; use another checkpoint of the run "
-                         "(checkpoints/epoch_XXXX.pt) or retrain.")
-    bad = [k for k, v in ck["model"].items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
-    if bad:
-        raise ValueError(f"checkpoint {str(path)!r} refused: its weights hold NaN or inf ({', '.join(bad[:3])}); use an "
-                         "earlier checkpoint of the run (checkpoints/epoch_XXXX.pt) or retrain.")
+    ck = _torch_load(path, map_location)
+    _check_checkpoint(ck, path)
     if model_config is not None:
         check_compatible(ck, model_config, name=str(path))
     return ck
@@ -964,46 +960,10 @@ def forecast_frames(model, x, *, n_out, batch_size=16, device="cpu", bf16=False)
             out.append(p[:, :, 0].float().cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, n_out) + tuple(x.shape[-2:]), np.float32)
 
-# %% ../nbs/08_train.ipynb #a5c03360
-def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n_out=None, batch_size=16,
-            device="auto", bf16=False, channels_last=None):
-    """Forecast with a trained run.
-
-    Parameters
-    ----------
-    run_dir : str or Path
-        A run folder.
-    inputs_or_store : array, tensor, str or Path, optional
-        Input frames (clip, N_f, H, W) or (clip, N_f, 1, H, W); or a store (default: the run's store), whose clips
-        of the run's video, strategy and split kind are forecast.
-    split : {"test", "train", "val", "all"}
-        Which clips of the store ("train" includes the validation clips; "val" is the carved validation set).
-    checkpoint : "last", int or path
-        See `load_model`.
-    n_out : int, optional
-        Frames to predict (default N_f).
-    batch_size : int
-        Clips per forward pass.
-    device : str
-        See `resolve_device`.
-    bf16 : bool or "auto"
-        bfloat16 autocast (faster on GPUs and on CPUs with native bf16; not bit-identical to float32); "auto": where
-        it is native (`use_bf16`).
-    channels_last : bool or None
-        See `load_model`.
-
-    Returns
-    -------
-    xr.DataArray
-        ``prediction`` (clip, lead, y, x) float32, lead 1..n_out; from a store, coordinate ``clip`` is the clip's
-        start frame and ``frame`` (clip, lead) the frame index each prediction stands for.
-    """
+# %% ../nbs/08_train.ipynb #326b124b
+def _predict_inputs(inputs_or_store, rec, cfg, *, split, n_out):
+    "The clips `predict` forecasts, (clip, N_f, 1, H, W), and their coordinates: given frames, or the store's split."
     import torch
-    rec = read_run(run_dir)
-    cfg = TrainConfig.from_dict(rec["train"])
-    dev = resolve_device(device)
-    model, ck = load_model(run_dir, checkpoint=checkpoint, device=dev, channels_last=channels_last)
-    n_out = n_out or cfg.n_f
     if inputs_or_store is None or isinstance(inputs_or_store, (str, Path)):
         if split not in ("test", "train", "val", "all"):
             raise ValueError(f"split={split!r} must be 'test', 'train', 'val' or 'all'.")
@@ -1019,6 +979,45 @@ def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n
         x = torch.as_tensor(np.asarray(inputs_or_store, dtype=np.float32))
         x = x[:, :, None] if x.ndim == 4 else x
         coords = {"clip": np.arange(len(x))}
+    return x, coords
+
+# %% ../nbs/08_train.ipynb #a5c03360
+def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n_out=None, batch_size=16,
+            device="auto", bf16=False, channels_last=None):
+    """Forecast with a trained run.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder.
+    inputs_or_store : array, tensor, str or Path, optional
+        Input frames (clip, N_f, H, W) or (clip, N_f, 1, H, W); or a store (default: the run's store), whose clips
+        of the run's video, strategy and split kind are forecast.
+    split : {"test", "train", "val", "all"}
+        Which clips of the store ("train" includes the validation clips; "val" is the carved validation set).
+    checkpoint, channels_last : "last", int or path; bool or None
+        See `load_model`.
+    n_out : int, optional
+        Frames to predict (default N_f).
+    batch_size : int
+        Clips per forward pass.
+    device : str
+        See `resolve_device`.
+    bf16 : bool or "auto"
+        bfloat16 autocast (faster on GPUs and CPUs with native bf16, not bit-identical); "auto": where native.
+
+    Returns
+    -------
+    xr.DataArray
+        ``prediction`` (clip, lead, y, x) float32, lead 1..n_out; from a store, coordinate ``clip`` is the clip's
+        start frame and ``frame`` (clip, lead) the frame index each prediction stands for.
+    """
+    rec = read_run(run_dir)
+    cfg = TrainConfig.from_dict(rec["train"])
+    dev = resolve_device(device)
+    model, ck = load_model(run_dir, checkpoint=checkpoint, device=dev, channels_last=channels_last)
+    n_out = n_out or cfg.n_f
+    x, coords = _predict_inputs(inputs_or_store, rec, cfg, split=split, n_out=n_out)
     pred = forecast_frames(model, x, n_out=n_out, batch_size=batch_size, device=dev, bf16=use_bf16(bf16, dev))
     return xr.DataArray(pred, dims=("clip", "lead", "y", "x"), name="prediction",
                         coords={**coords, "lead": np.arange(1, n_out + 1)},
