@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['log', 'STUDY_NF', 'STUDY_NS', 'SPLITS', 'NO_CLIP', 'clip_span', 'clip_count', 'check_strategy', 'clip_frames',
-           'clip_counts', 'split_random', 'split_blocked', 'clip_table', 'write_clips', 'read_clips', 'ClipDataset']
+           'clip_counts', 'split_random', 'split_blocked', 'clip_table', 'write_clips', 'read_clips', 'check_denoised',
+           'ClipDataset']
 
 # %% ../nbs/04_clips.ipynb #9642bdea
 import logging
@@ -249,8 +250,12 @@ def _read(arr, idx, ds):
                          f"store is damaged: run `temvp track --label {ds.label}` to rebuild them.") from e
 
 # %% ../nbs/04_clips.ipynb #234f66d7
-def _check_denoised(store, label):
-    "Raise unless the video's denoised crops exist and were made from its current crops (same track, same shape)."
+def check_denoised(store, label):
+    """Raise a ValueError, with the fix, unless the video's denoised crops exist and were made from its current crops.
+
+    Used wherever denoised crops are read beside the crops: training and forecasting inputs, and the evaluation's
+    "denoised" variant (`temvp.evaluate`).
+    """
     fix = f"run `temvp denoise {store} --label {label}`"
     if not has(store, "denoised", label):
         raise ValueError(f"video {label!r} has no denoised crops in {str(store)!r}; {fix} first, or train on "
@@ -268,14 +273,12 @@ def _check_clip_store(store, label, inputs):
     "Raise, with the fix, unless the store holds what a ClipDataset of `label` with `inputs` reads."
     if inputs not in ("crops", "denoised"):
         raise ValueError(f"inputs={inputs!r} must be 'crops' or 'denoised'.")
-    if inputs == "denoised" and not has(store, "denoised", label):
-        _check_denoised(store, label)
     check_pair(check_store(store), label)
     if not (check_store(store) / "crops" / label / "crops" / "zarr.json").is_file():
         raise ValueError(f"store {str(store)!r} has no crops array for {label!r} (missing or damaged); run "
                          f"`temvp track --label {label}` to rebuild it.")
     if inputs == "denoised":
-        _check_denoised(store, label)
+        check_denoised(store, label)
 
 def _clip_starts(row, split, kind):
     "Start frames (int64) of the clips of `split` ('train', 'test' or 'all') in the `kind` split of a clip-table row."

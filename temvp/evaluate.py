@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
-from .clips import ClipDataset, clip_frames, clip_span
+from .clips import ClipDataset, check_denoised, clip_frames, clip_span
 from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
 from .store import check_store, has, read_stage, swap_into
 from .train import (TrainConfig, forecast_frames, load_checkpoint, load_model, read_run, resolve_device,
@@ -212,14 +212,12 @@ def _denoised_targets(store, label):
     "The video's denoised crops (time, y, x) float32 when stored and made from its current crops, else None."
     if not has(store, "denoised", label):
         return None
-    den, crops = read_stage(store, "denoised", label), read_stage(store, "crops", label)
-    a, b = den.attrs.get("track_sha1"), crops.attrs.get("track_sha1")
-    if den["denoised"].shape != crops["crops"].shape or (a is not None and b is not None and a != b):
-        warnings.warn(f"video {label!r}: its denoised crops were made from other crops (the video was tracked again); "
-                      f"the 'denoised' variant is left empty. Run `temvp denoise {store} --label {label}` again.",
-                      UserWarning, stacklevel=3)
+    try:
+        check_denoised(store, label)
+    except ValueError as e:
+        warnings.warn(f"{e} Until then the 'denoised' variant is left empty.", UserWarning, stacklevel=3)
         return None
-    return den["denoised"].values.astype(np.float32)
+    return read_stage(store, "denoised", label)["denoised"].values.astype(np.float32)
 
 # %% ../nbs/12_evaluate.ipynb #491ee90c
 def _run_setup(run_dir, store, epochs, splits):
@@ -243,6 +241,8 @@ def _run_videos(store, cfg, order, clean):
     crops = read_stage(store, "crops", cfg.label)["crops"]
     video = crops.values.astype(np.float32)
     # a run trained on denoised inputs forecasts from them; its baselines keep the raw crops (same targets)
+    if getattr(cfg, "inputs", "crops") == "denoised":
+        check_denoised(store, cfg.label)   # never the denoised crops of an older track
     model_video = (read_stage(store, "denoised", cfg.label)["denoised"].values.astype(np.float32)
                    if getattr(cfg, "inputs", "crops") == "denoised" else video)
     if order == "auto":
