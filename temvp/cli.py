@@ -518,8 +518,9 @@ def _write_prediction(pred, out, *, replace):
     `replace` and it holds temvp predictions: anything else there is never touched."""
     import os, shutil, uuid
     from pathlib import Path
-    from temvp.store import swap_into
+    from temvp.store import recover_swap, swap_into
     out = Path(out)
+    recover_swap(out)   # a write killed mid-swap: the old predictions back first
     if out.exists():
         ours = (out / "prediction" / "zarr.json").is_file()
         if not (replace and ours):

@@ -26,7 +26,7 @@ import xarray as xr
 from . import __version__
 from .clips import ClipDataset, check_denoised, clip_frames, clip_span
 from .metrics import METRICS, frame_metrics, match_histograms, mean_metrics
-from .store import check_store, has, read_stage, swap_into
+from .store import check_store, has, read_stage, recover_swap, swap_into, swap_leftover
 from .train import (TrainConfig, forecast_frames, load_checkpoint, load_model, read_run, resolve_device,
                          split_validation, trained_clips)
 
@@ -744,6 +744,7 @@ def _cached_run(run_dir, store, kw, *, cache, device, batch_size):
 def write_cube(cube, out, *, predictions=None, replace=False):
     """Write a metric cube (root group) and test predictions (groups `predictions/<run name>`) to zarr at `out`."""
     out = Path(out)
+    recover_swap(out)   # an earlier write killed mid-swap: its old cube back first
     if out.exists() and not replace:
         raise FileExistsError(f"out={str(out)!r} already exists; pass replace=True to overwrite it.")
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -773,7 +774,13 @@ def _strings(ds):
 def open_cube(out, *, store=None):
     """Open a metric cube written by `evaluate` (lazily); with `store`, check it was computed from that store.
 
-    The cube's folder is kept as attribute ``cube_path`` (the test predictions are read from there)."""
+    The cube's folder is kept as attribute ``cube_path`` (the test predictions are read from there). A cube whose
+    replacement was killed mid-swap is read from where it lies (`temvp.store.swap_leftover`), with a warning."""
+    old = swap_leftover(out)
+    if old is not None and (old / "zarr.json").is_file():
+        log.warning("%s: reading the metric cube from %s (a write was killed mid-swap; the next `temvp evaluate` "
+                    "puts it back)", out, old.name)
+        out = old
     if not (Path(out) / "zarr.json").is_file():
         raise FileNotFoundError(f"out={str(out)!r} is not a metric cube; make one with temvp.evaluate.evaluate "
                                 "(or `temvp evaluate`).")

@@ -30,10 +30,12 @@ def _write_video(store, label, video, *, replace):
     if replace and has(store, "videos", label):
         old = read_stage(store, "videos", label)["frames"]
         same = old.shape == frames.shape and old.dtype == frames.dtype and bool((old.values == frames.values).all())
-    write_stage(store, "videos", label, video, replace=replace, chunks={"frames": _frame_chunks(frames.shape)})
-    stale = [s for s in DERIVED if not same and has(store, s, label)]
+    # what the old frames gave goes first: a kill after it leaves the old video alone, which a rerun replaces
+    writes = replace or not has(store, "videos", label)      # (else write_stage refuses, and nothing is removed)
+    stale = [s for s in DERIVED if writes and not same and has(store, s, label)]
     for s in stale:
         delete_stage(store, s, label)
+    write_stage(store, "videos", label, video, replace=replace, chunks={"frames": _frame_chunks(frames.shape)})
     if stale:
         warnings.warn(f"video {label!r} was replaced by different frames: removed its {', '.join(stale)} (they "
                       f"described the old video); run `temvp track --label {label}` again.", UserWarning, stacklevel=3)

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['log', 'STORE_VERSION', 'STAGES', 'MAIN_VAR', 'FIX', 'create_store', 'check_store', 'labels', 'has', 'recover',
-           'swap_into', 'write_stage', 'read_stage', 'delete_stage', 'track_digest', 'check_pair', 'open_store',
-           'stack']
+           'swap_into', 'swap_leftover', 'recover_swap', 'write_stage', 'read_stage', 'delete_stage', 'track_digest',
+           'check_pair', 'open_store', 'stack']
 
 # %% ../nbs/02_store.ipynb #fd684847
 import logging
@@ -187,7 +187,8 @@ def swap_into(tmp, dest, *, replace=False):
     trash = None
     try:
         if dest.exists():
-            old = tmp.name.replace(".tmp-", ".old-") if ".tmp-" in tmp.name else f".{dest.name}.old-{os.getpid()}"
+            old = (tmp.name.replace(".tmp-", ".old-") if ".tmp-" in tmp.name
+                   else f".{dest.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
             trash = tmp.with_name(old)
             os.replace(dest, trash)
         os.replace(tmp, dest)
@@ -204,6 +205,47 @@ def swap_into(tmp, dest, *, replace=False):
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
     return dest
+
+# %% ../nbs/02_store.ipynb #cb61558c
+def _swap_leftovers(dest):
+    "(path, kind, pid) of the staging and old folders of swaps into `dest` (beside it)."
+    dest = Path(dest)
+    pat = re.compile(rf"^\.{re.escape(dest.name)}\.(tmp|old)-(\d+)-[0-9a-f]+$")
+    return [(p, m.group(1), int(m.group(2))) for p in sorted(dest.parent.glob(f".{dest.name}.*"))
+            if (m := pat.match(p.name))]
+
+
+def swap_leftover(dest):
+    "The old version of `dest` that a killed swap left beside it (when `dest` itself is missing), else None."
+    dest = Path(dest)
+    if dest.exists():
+        return None
+    olds = [p for p, kind, pid in _swap_leftovers(dest) if kind == "old" and not _alive(pid)]
+    return olds[-1] if olds else None
+
+# %% ../nbs/02_store.ipynb #d91a6e14
+def recover_swap(dest):
+    """Finish or undo a swap into `dest` (a metric cube, a prediction folder) that a killed writer left half done.
+
+    Returns what it did (also logged as warnings).
+
+    Examples
+    --------
+    >>> # recover_swap("runs/metrics.zarr") -> ["restored metrics.zarr (a write was killed mid-swap)"]
+    """
+    dest, done = Path(dest), []
+    for p, kind, pid in _swap_leftovers(dest):
+        if _alive(pid):
+            continue
+        if kind == "old" and not dest.exists():
+            os.replace(p, dest)
+            done.append(f"restored {dest.name} (a write was killed mid-swap)")
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed {p.name} (left by a killed writer)")
+    for msg in done:
+        log.warning("%s: %s", dest.parent, msg)
+    return done
 
 # %% ../nbs/02_store.ipynb #338085b7
 def _clean_attrs(attrs):
@@ -306,18 +348,34 @@ FIX = {"videos": "add it with `temvp ingest` or `temvp synth`", "tracks": "run `
        "crops": "run `temvp track`", "clips": "run `temvp clips`", "denoised": "run `temvp denoise`"}
 
 # %% ../nbs/02_store.ipynb #9015afea
+def _dead_old(store, stage, label):
+    "The old version of `stage/label` that a writer killed mid-swap left beside the store, else None."
+    olds = [p for p, s, l, k, pid in _leftovers(store) if (s, l, k) == (stage, label, "old") and not _alive(pid)]
+    return olds[-1] if olds else None
+
+
 def read_stage(store, stage, label):
-    """Open the group `stage/label` lazily (dask-backed) as an xr.Dataset."""
+    """Open the group `stage/label` lazily (dask-backed) as an xr.Dataset.
+
+    Where a writer was killed between the two moves of its swap, the group's old version (complete) lies beside
+    the store until the next writer restores it (`recover`); it is read from there, with a logged warning, since
+    readers never write."""
     store = check_store(store)
+    path, group = store, f"{stage}/{label}"
     if not has(store, stage, label):
-        have = labels(store, stage)
-        fix = FIX.get(stage, "build that stage first")
-        if any(s == stage and l == label and k == "old" for _, s, l, k, _ in _leftovers(store)):
-            fix = "restore it: a write was killed mid-way; run temvp.store.recover(store) or any writing command"
-        raise KeyError(f"store {str(store)!r} has no {stage}/{label}; it has {stage} for: "
-                       f"{', '.join(have) if have else 'no video'}. To make it, {fix}.")
+        path, group = _dead_old(store, stage, label), None
+        if path is None:
+            have = labels(store, stage)
+            raise KeyError(f"store {str(store)!r} has no {stage}/{label}; it has {stage} for: "
+                           f"{', '.join(have) if have else 'no video'}. To make it, {FIX.get(stage, 'build that stage first')}.")
+        log.warning("store %s: reading %s/%s from %s (a write was killed mid-swap; the next writing command, or "
+                    "temvp.store.recover, puts it back)", store, stage, label, path.name)
+    return _open_group(store, stage, label, path, group)
+
+# %% ../nbs/02_store.ipynb #c2637727
+def _open_group(store, stage, label, path, group):
     try:
-        ds = xr.open_zarr(str(store), group=f"{stage}/{label}", consolidated=False)
+        ds = xr.open_zarr(str(path), group=group, consolidated=False)
     except (ValueError, KeyError, OSError) as e:
         raise ValueError(f"store {str(store)!r}: {stage}/{label} cannot be opened ({e}); it is damaged: "
                          f"{FIX.get(stage, 'write that stage again')} for {label!r}.") from e
@@ -329,14 +387,24 @@ def read_stage(store, stage, label):
 
 # %% ../nbs/02_store.ipynb #952c8ef2
 def delete_stage(store, stage, label):
-    "Remove the group `stage/label` if it exists."
-    shutil.rmtree(check_store(store) / _check_stage(stage) / _check_label(label), ignore_errors=True)
+    """Remove the group `stage/label` if it exists, all at once: it is first moved out of the store (a staging name
+    that `recover` deletes if the deleting process is killed), so a kill never leaves a half-deleted group that
+    reads as fill values."""
+    store = check_store(store)
+    dest = store / _check_stage(stage) / _check_label(label)
+    if not dest.exists():
+        return
+    gone = store.parent / f".{store.name}.{stage}.{label}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    os.replace(dest, gone)
+    shutil.rmtree(gone, ignore_errors=True)
 
 # %% ../nbs/02_store.ipynb #f5c96983
 def track_digest(track):
-    "A short digest of a Track's window centres, stamped on the track and the crops cut with it."
+    "A short digest of a Track's window centres and window side, stamped on the track and the crops cut with it."
     import hashlib
-    return hashlib.sha1(np.ascontiguousarray(np.asarray(track["track"].values, np.float64)).tobytes()).hexdigest()[:16]
+    h = hashlib.sha1(np.ascontiguousarray(np.asarray(track["track"].values, np.float64)).tobytes())
+    h.update(str(int(track.attrs.get("window", 0))).encode())
+    return h.hexdigest()[:16]
 
 # %% ../nbs/02_store.ipynb #8481c98e
 def check_pair(store, label):
