@@ -560,7 +560,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         _run(args)
-    except (ValueError, KeyError, OSError) as e:  # OSError: missing files, existing labels, a busy port
+    except (ValueError, KeyError, OSError, ImportError) as e:  # OSError: missing files, existing labels, a busy port;
+        # ImportError: an optional extra (e.g. temvp[formats]) is not installed
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"temvp {args.command}: error: {msg}", file=sys.stderr)
         return 2

@@ -558,6 +558,9 @@ def _read_file(path: Path, fmt, *, progress: bool = False):
         else: data, meta = _read_rsciio(path, fmt_name)
     except _IngestError:
         raise
+    except ImportError as e:   # an optional extra is not installed: the file is fine
+        raise ImportError(f"read_video: reading {path.name} ({fmt_name}) needs {e.name or 'a package'} ({e}); install "
+                          "the microscope formats: pip install 'temvp[formats]'", name=e.name) from e
     except Exception as e:
         raise ValueError(f"read_video: could not read {path} as {fmt_name} with {_READER_NAME.get(fmt_name, fmt_name)}: "
                          f"{type(e).__name__}: {str(e).rstrip('.')}. The file may be truncated or corrupt, or not a {fmt_name} "
