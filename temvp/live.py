@@ -28,6 +28,30 @@ from .store import create_store, has, read_stage, write_stage
 
 log = logging.getLogger(__name__)
 
+# %% ../nbs/10a_live.ipynb #5a40815e
+def _write_truth(truth, folder, *, stack):
+    "Write the ground truth atomically: FOLDER/truth.json, or STEM.truth.json beside a multi-frame TIFF."
+    base = folder.parent if stack else folder
+    (base / ".truth.json.tmp").write_text(json.dumps(truth))
+    os.replace(base / ".truth.json.tmp", base / (f"{folder.stem}.truth.json" if stack else "truth.json"))
+
+
+def _write_frame(name, frame, *, partial, fps):
+    "Write one frame file: under a dot-name then renamed into place, or (`partial`) in four slow pieces."
+    import tifffile
+    if partial:
+        import io
+        buf = io.BytesIO()
+        tifffile.imwrite(buf, frame)
+        data = buf.getvalue()
+        with open(name, "wb") as f:
+            for k in range(0, len(data), len(data) // 4 + 1):
+                f.write(data[k:k + len(data) // 4 + 1]); f.flush()
+                time.sleep(0.2 / max(fps, 1))
+    else:
+        tifffile.imwrite(name.parent / f".{name.name}.tmp", frame)
+        os.replace(name.parent / f".{name.name}.tmp", name)
+
 # %% ../nbs/10a_live.ipynb #296e284b
 def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=480, dose=7000.0, partial=False,
            start=0):
@@ -62,9 +86,7 @@ def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=48
     video = simulate(preset, n_frames=frames, onset=onset, seed=seed, size=size, dose=dose)
     truth = {"preset": preset, "seed": seed, "onset": int(video.attrs["onset"]), "dose": dose, "fps": fps,
              "pixel_size": float(video.attrs["pixel_size"]), "true_centre": video.true_centre.values.tolist()}
-    base = folder.parent if stack else folder
-    (base / ".truth.json.tmp").write_text(json.dumps(truth))
-    os.replace(base / ".truth.json.tmp", base / (f"{folder.stem}.truth.json" if stack else "truth.json"))
+    _write_truth(truth, folder, stack=stack)
     t0 = time.perf_counter()
     for t in range(start, video.sizes["time"]):
         if fps:
@@ -72,19 +94,7 @@ def stream(preset, folder, *, fps=10.0, frames=None, onset=None, seed=0, size=48
         if stack:
             tifffile.imwrite(folder, video.frames.values[t], append=True)
             continue
-        name = folder / f"frame_{t:06d}.tif"
-        if partial:
-            import io
-            buf = io.BytesIO()
-            tifffile.imwrite(buf, video.frames.values[t])
-            data = buf.getvalue()
-            with open(name, "wb") as f:
-                for k in range(0, len(data), len(data) // 4 + 1):
-                    f.write(data[k:k + len(data) // 4 + 1]); f.flush()
-                    time.sleep(0.2 / max(fps, 1))
-        else:
-            tifffile.imwrite(folder / f".{name.name}.tmp", video.frames.values[t])
-            os.replace(folder / f".{name.name}.tmp", name)
+        _write_frame(folder / f"frame_{t:06d}.tif", video.frames.values[t], partial=partial, fps=fps)
     return folder
 
 # %% ../nbs/10a_live.ipynb #272b2472
@@ -103,30 +113,6 @@ class FrameFiles:
         self.done = set(done)
         self._seen = {}
 
-    def poll(self):
-        "Complete new files, in order (a file still changing waits for the next poll)."
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"the watched folder {str(self.folder)!r} is gone; recreate it or stop the "
-                                    "watcher (Ctrl-C).")
-        files = sorted((p for p in self.folder.iterdir() if _frame_file(p) and p.name not in self.done),
-                       key=lambda p: natural_key(p.name))
-        ready, blocked = [], False
-        for p in files:
-            try:
-                st = p.stat()
-            except FileNotFoundError:  # renamed or removed since the listing
-                blocked = True
-                continue
-            sig, age = (st.st_size, st.st_mtime_ns), time.time() - st.st_mtime
-            # unchanged for `settle` since the last look, or untouched for twice that when first seen
-            stable = age >= self.settle and (self._seen.get(p.name) == sig or age >= 2 * self.settle)
-            self._seen[p.name] = sig
-            if stable and not blocked:
-                ready.append(p)
-            else:
-                blocked = True  # keep the order: later files wait for this one
-        return ready
-
     def take(self, p):
         self.done.add(p.name)
         self._seen.pop(p.name, None)
@@ -144,6 +130,34 @@ class FrameFiles:
 
     def age(self, p):
         return _age(p)
+
+# %% ../nbs/10a_live.ipynb #2b73c5ca
+def _poll_files(self):
+    "Complete new files, in order (a file still changing waits for the next poll)."
+    if not self.folder.is_dir():
+        raise FileNotFoundError(f"the watched folder {str(self.folder)!r} is gone; recreate it or stop the "
+                                "watcher (Ctrl-C).")
+    files = sorted((p for p in self.folder.iterdir() if _frame_file(p) and p.name not in self.done),
+                   key=lambda p: natural_key(p.name))
+    ready, blocked = [], False
+    for p in files:
+        try:
+            st = p.stat()
+        except FileNotFoundError:  # renamed or removed since the listing
+            blocked = True
+            continue
+        sig, age = (st.st_size, st.st_mtime_ns), time.time() - st.st_mtime
+        # unchanged for `settle` since the last look, or untouched for twice that when first seen
+        stable = age >= self.settle and (self._seen.get(p.name) == sig or age >= 2 * self.settle)
+        self._seen[p.name] = sig
+        if stable and not blocked:
+            ready.append(p)
+        else:
+            blocked = True  # keep the order: later files wait for this one
+    return ready
+
+
+FrameFiles.poll = _poll_files
 
 # %% ../nbs/10a_live.ipynb #3e1c3250
 def read_frame(path):
@@ -173,27 +187,6 @@ class TiffPages:
     def __init__(self, path, *, done=()):
         self.path, self.done, self._sig, self._pages = Path(path), set(done), None, []
 
-    def poll(self):
-        "Complete pages not taken yet, in order."
-        import tifffile
-        if not self.path.is_file():
-            raise FileNotFoundError(f"the watched file {str(self.path)!r} is gone; recreate it or stop the watcher "
-                                    "(Ctrl-C).")
-        st = self.path.stat()
-        if (st.st_size, st.st_mtime_ns) != self._sig:           # parse the file only when it changed
-            self._sig, pages = (st.st_size, st.st_mtime_ns), []
-            try:
-                with tifffile.TiffFile(self.path) as tif:
-                    for k, page in enumerate(tif.pages):
-                        ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts)]
-                        if not ends or max(ends) > st.st_size:
-                            break                               # its data is not all there yet
-                        pages.append(_Page(self.path, k))
-            except (tifffile.TiffFileError, ValueError, OSError, IndexError):
-                self._sig = None                                # a directory being written: look again
-            self._pages = pages if self._sig is not None or len(pages) > len(self._pages) else self._pages
-        return [p for p in self._pages if p.name not in self.done]
-
     def take(self, p):
         self.done.add(p.name)
 
@@ -210,6 +203,31 @@ class TiffPages:
 
     def age(self, p):
         return _age(p.path)
+
+# %% ../nbs/10a_live.ipynb #13e273b1
+def _poll_pages(self):
+    "Complete pages not taken yet, in order."
+    import tifffile
+    if not self.path.is_file():
+        raise FileNotFoundError(f"the watched file {str(self.path)!r} is gone; recreate it or stop the watcher "
+                                "(Ctrl-C).")
+    st = self.path.stat()
+    if (st.st_size, st.st_mtime_ns) != self._sig:           # parse the file only when it changed
+        self._sig, pages = (st.st_size, st.st_mtime_ns), []
+        try:
+            with tifffile.TiffFile(self.path) as tif:
+                for k, page in enumerate(tif.pages):
+                    ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts)]
+                    if not ends or max(ends) > st.st_size:
+                        break                               # its data is not all there yet
+                    pages.append(_Page(self.path, k))
+        except (tifffile.TiffFileError, ValueError, OSError, IndexError):
+            self._sig = None                                # a directory being written: look again
+        self._pages = pages if self._sig is not None or len(pages) > len(self._pages) else self._pages
+    return [p for p in self._pages if p.name not in self.done]
+
+
+TiffPages.poll = _poll_pages
 
 # %% ../nbs/10a_live.ipynb #7a9e5aa3
 class OnlineTracker:
@@ -368,28 +386,36 @@ class OrderAlarm:
     def ready(self):
         return len(self._cal) >= self.calibrate
 
-    def learn(self, value):
-        "Add an observed value to the calibration (only its first `calibrate` values count)."
-        if not self.ready and np.isfinite(value) and value > 0:
-            self._cal.append(math.log(value))
-            if self.ready:
-                c = np.asarray(self._cal)
-                self.mu, self.sigma = float(np.median(c)), float(1.4826 * np.median(np.abs(c - np.median(c))) or c.std() or 1e-6)
+# %% ../nbs/10a_live.ipynb #aca085d0
+def _learn(self, value):
+    "Add an observed value to the calibration (only its first `calibrate` values count)."
+    if not self.ready and np.isfinite(value) and value > 0:
+        self._cal.append(math.log(value))
+        if self.ready:
+            c = np.asarray(self._cal)
+            self.mu, self.sigma = float(np.median(c)), float(1.4826 * np.median(np.abs(c - np.median(c))) or c.std() or 1e-6)
 
-    def confidence(self, value):
-        "Probability that a value this low is not noise (0.5 at the normal level)."
-        return NormalDist().cdf((self.mu - math.log(max(value, 1e-12))) / self.sigma) if self.ready else float("nan")
 
-    def check(self, value, frame):
-        "Feed the value for `frame`; True when it completes an alert (once)."
-        if not self.ready or self.fired_at is not None:
-            return False
-        low = np.isfinite(value) and (value <= 0 or math.log(value) < self.mu - self.z * self.sigma)
-        self._run = self._run + 1 if low else 0
-        if self._run >= self.persist:
-            self.fired_at = int(frame)
-            return True
+def _confidence(self, value):
+    "Probability that a value this low is not noise (0.5 at the normal level)."
+    return NormalDist().cdf((self.mu - math.log(max(value, 1e-12))) / self.sigma) if self.ready else float("nan")
+
+
+def _check(self, value, frame):
+    "Feed the value for `frame`; True when it completes an alert (once)."
+    if not self.ready or self.fired_at is not None:
         return False
+    low = np.isfinite(value) and (value <= 0 or math.log(value) < self.mu - self.z * self.sigma)
+    self._run = self._run + 1 if low else 0
+    if self._run >= self.persist:
+        self.fired_at = int(frame)
+        return True
+    return False
+
+
+OrderAlarm.learn = _learn
+OrderAlarm.confidence = _confidence
+OrderAlarm.check = _check
 
 # %% ../nbs/10a_live.ipynb #8a64f209
 def _alert_cmd(cmd, alert):
@@ -811,6 +837,16 @@ def _watch_loop(files, w, *, frames, idle, poll, retry, stop, skipped, latency):
             break
         time.sleep(poll)
 
+# %% ../nbs/10a_live.ipynb #6df4c84b
+def _watched(folder):
+    "(Path, growing): `folder` and whether it is a multi-frame TIFF (which need not exist yet); else it must exist."
+    folder = Path(folder)
+    growing = folder.suffix.lower() in (".tif", ".tiff") and not folder.is_dir()
+    if not growing and not folder.is_dir():
+        raise FileNotFoundError(f"folder={str(folder)!r} does not exist; point temvp watch at the folder the camera "
+                                "writes into (it may be empty at first), or at the multi-frame TIFF it appends to.")
+    return folder, growing
+
 # %% ../nbs/10a_live.ipynb #351c2228
 def watch(folder, store, label, *, frames=None, idle=None, poll=0.02, settle=0.02, retry=2.0, stop=None, **options):
     """Watch `folder` and process every new frame into `store` under `label`; returns a summary dict.
@@ -824,10 +860,8 @@ def watch(folder, store, label, *, frames=None, idle=None, poll=0.02, settle=0.0
         A temvp store (created if missing).
     label : str
         The video; a label an earlier watcher wrote is resumed.
-    frames : int, optional
-        Stop after this many frames in the store.
-    idle : float, optional
-        Stop after this many seconds without a new frame.
+    frames, idle : int, float, optional
+        Stop after this many frames in the store; after this many seconds without a new frame.
     poll, settle : float
         Seconds between looks at the folder; seconds a file must stay unchanged to count as complete (twice that
         when it is seen for the first time).
@@ -845,11 +879,7 @@ def watch(folder, store, label, *, frames=None, idle=None, poll=0.02, settle=0.0
         frames (stored), skipped (files that could not be used), alerts, latency (median and 99th percentile,
         seconds, from a file's completion to its forecast and order values), bf16.
     """
-    folder = Path(folder)
-    growing = folder.suffix.lower() in (".tif", ".tiff") and not folder.is_dir()
-    if not growing and not folder.is_dir():
-        raise FileNotFoundError(f"folder={str(folder)!r} does not exist; point temvp watch at the folder the camera "
-                                "writes into (it may be empty at first), or at the multi-frame TIFF it appends to.")
+    folder, growing = _watched(folder)
     store = create_store(store)
     skipped, latency = [], []
     with _Lock(store, label):

@@ -86,6 +86,19 @@ def _every_clip(store, label, *, n_f, n_s, n_out):
     x = torch.from_numpy(crops.values.astype(np.float32)[inp][:, :, None])
     return x, {"clip": starts, "frame": (("clip", "lead"), inp[:, -1:] + n_s * np.arange(1, n_out + 1))}
 
+# %% ../nbs/08b_models.ipynb #5f219808
+def _forecast_inputs(store, label, *, n_f, n_s, split, kind, n_out):
+    "Inputs and coords of the clips `forecast` takes: the clip table's (or every clip when there is none)."
+    from temvp.clips import read_clips
+    try:
+        read_clips(store, label, n_f=n_f, n_s=n_s)
+        have_table = True
+    except (KeyError, FileNotFoundError, ValueError):
+        have_table = False
+    if split == "all" and not have_table:
+        return _every_clip(store, label, n_f=n_f, n_s=n_s, n_out=n_out)
+    return store_clips(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, n_out=n_out)
+
 # %% ../nbs/08b_models.ipynb #5604af45
 def forecast(store, label, *, n_f, n_s, model="base", split="all", kind="random", n_out=None, batch_size=16,
              device="auto", bf16="auto"):
@@ -101,9 +114,8 @@ def forecast(store, label, *, n_f, n_s, model="base", split="all", kind="random"
         The strategy: N_f input frames N_s apart; the forecast is of the next `n_out` (default N_f) frames.
     model : str, Path or PhyDNet
         "base" (or another bundled model), a run folder, or a model.
-    split : {"all", "train", "test"}
+    split, kind : {"all", "train", "test"}, {"random", "blocked"}
         Which clips: every clip, or one side of the clip table's split of kind `kind`.
-    kind : {"random", "blocked"}
     n_out, batch_size : int
     device : str
     bf16 : bool or "auto"
@@ -119,19 +131,10 @@ def forecast(store, label, *, n_f, n_s, model="base", split="all", kind="random"
     --------
     >>> pred = forecast("study.zarr", "2nm", n_f=4, n_s=1)  # doctest: +SKIP
     """
-    from temvp.clips import read_clips
     dev = resolve_device(device)
     net, info = _resolve_model(model, dev)
     n_out = n_out or n_f
-    try:
-        read_clips(store, label, n_f=n_f, n_s=n_s)
-        have_table = True
-    except (KeyError, FileNotFoundError, ValueError):
-        have_table = False
-    if split == "all" and not have_table:
-        x, coords = _every_clip(store, label, n_f=n_f, n_s=n_s, n_out=n_out)
-    else:
-        x, coords = store_clips(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, n_out=n_out)
+    x, coords = _forecast_inputs(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, n_out=n_out)
     bf = use_bf16(bf16, dev)
     pred = forecast_frames(net, x, n_out=n_out, batch_size=batch_size, device=dev, bf16=bf)
     return xr.DataArray(pred, dims=("clip", "lead", "y", "x"), name="prediction",

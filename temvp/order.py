@@ -304,6 +304,13 @@ def _refine_onset(lin, time, t0, tin, *, refine, min_segment, direction, level):
     s2 = max(sse.min() / max(n - 2, 1), 1e-300)
     return t1, np.r_[tin, time[ks[(sse - sse.min()) / s2 * (1 - rr) / (1 + rr) <= level]]]
 
+# %% ../nbs/10_order.ipynb #d8074c75
+def _split_set(cost, diff, i, *, direction, scale, level):
+    """Mask of the splits in the profile-likelihood set of the best split `i`: those going the asked way whose cost,
+    scaled to n_eff frames (`scale` = n_eff / n), lies within `level` (chi2, 1 dof: 3.84 for 95%) of the best."""
+    okdir = {"down": diff > 0, "up": diff < 0, "both": np.ones(diff.shape[0], bool)}[direction]
+    return okdir & (scale * (cost - cost[i]) <= level)
+
 # %% ../nbs/10_order.ipynb #2fb207fd
 def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction="down", level=3.84, refine=30):
     """Onset of disorder in an order-measure sequence: a significant two-segment change-point.
@@ -314,18 +321,16 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
         Positive per-frame order measure (e.g. from `order_measure`), in time order.
     min_segment : int
         Fewest frames on either side of the split.
-    penalty : float
-        BIC penalty factor: significant when the likelihood ratio exceeds `penalty * log(n_eff)`.
+    penalty, level : float
+        BIC penalty factor (significant when the likelihood ratio exceeds `penalty * log(n_eff)`); profile-likelihood
+        threshold for the interval of the split (3.84: 95% for one parameter).
     min_drop : float
         Smallest before/after ratio (geometric means) reported as an onset (for "up", the rise).
     direction : {"down", "up", "both"}
         "down": order decreases (onset of disorder); "up": it increases; "both": either.
-    level : float
-        Profile-likelihood threshold for the interval of the split (3.84: 95% for one parameter).
     refine : int
-        Half-width in frames of the window around the change-point in which the onset is placed at the half-way
-        point of the drop (a one-step least-squares fit on the measure itself, not its log); 0 keeps the
-        change-point of the log measure.
+        Half-width in frames of the window in which the onset is moved to the half-way point of the drop (see
+        above); 0 keeps the change-point of the log measure.
 
     Returns
     -------
@@ -350,16 +355,27 @@ def detect_onset(measure, *, min_segment=5, penalty=3.0, min_drop=1.5, direction
         return Onset(None, float("nan"), (None, None), 0.0, 1.0, None, False)
     lr, thr, drop, neff = _split_test(y, int(tau[i]), cost0[0] - cost[0, i], penalty)
     sig = bool(lr > thr and drop >= min_drop)
-    # profile-likelihood 95% set of the split: every split (going the asked way) whose cost, scaled to
-    # n_eff frames, lies within chi2(1 dof, 95%) = 3.84 of the best
-    okdir = {"down": diff[0] > 0, "up": diff[0] < 0, "both": np.ones(diff.shape[1], bool)}[direction]
-    inside = okdir & ((neff / y.size) * (cost[0] - cost[0, i]) <= level)
+    inside = _split_set(cost[0], diff[0], i, direction=direction, scale=neff / y.size, level=level)
     t0, tin = _refine_onset(lin, time, int(tau[i]), time[tau[inside]], refine=refine, min_segment=min_segment,
                             direction=direction, level=level)
     unc = float(max(time[t0] - tin.min(), tin.max() - time[t0]))
-    t_on = time[t0].item()
-    return Onset(t_on if sig else None, unc, (tin.min().item(), tin.max().item()),
-                 float(lr / thr) if thr > 0 else float("inf"), drop, t_on, sig)
+    return Onset(time[t0].item() if sig else None, unc, (tin.min().item(), tin.max().item()),
+                 float(lr / thr) if thr > 0 else float("inf"), drop, time[t0].item(), sig)
+
+# %% ../nbs/10_order.ipynb #e2b21135
+def _clip_measures(input_measure, target_measure, pred_measure, spacing):
+    "The measures of a clip as float64 arrays (no input: empty), checked: 1-D, target and prediction alike."
+    t = np.asarray(target_measure, dtype=np.float64)
+    p = np.asarray(pred_measure, dtype=np.float64)
+    if t.ndim != 1 or p.ndim != 1 or t.shape != p.shape:
+        raise ValueError(f"target_measure {t.shape} and pred_measure {p.shape} must be 1-D and the same length "
+                         "(one value per predicted frame).")
+    if isinstance(spacing, bool) or not isinstance(spacing, (int, np.integer)) or spacing < 1:
+        raise ValueError(f"spacing={spacing!r} must be a positive integer (the strategy's N_s).")
+    x = np.empty(0) if input_measure is None else np.asarray(input_measure, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"input_measure has shape {x.shape}; pass a 1-D sequence, one value per input frame.")
+    return x, t, p
 
 # %% ../nbs/10_order.ipynb #b08c157d
 def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1, min_segment=2, refine=0, **kwargs):
@@ -393,16 +409,7 @@ def onset_in_clip(target_measure, pred_measure, *, input_measure=None, spacing=1
     ValueError
         For measures of different lengths or bad values (see `detect_onset`).
     """
-    t = np.asarray(target_measure, dtype=np.float64)
-    p = np.asarray(pred_measure, dtype=np.float64)
-    if t.ndim != 1 or p.ndim != 1 or t.shape != p.shape:
-        raise ValueError(f"target_measure {t.shape} and pred_measure {p.shape} must be 1-D and the same length "
-                         "(one value per predicted frame).")
-    if isinstance(spacing, bool) or not isinstance(spacing, (int, np.integer)) or spacing < 1:
-        raise ValueError(f"spacing={spacing!r} must be a positive integer (the strategy's N_s).")
-    x = np.empty(0) if input_measure is None else np.asarray(input_measure, dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"input_measure has shape {x.shape}; pass a 1-D sequence, one value per input frame.")
+    x, t, p = _clip_measures(input_measure, target_measure, pred_measure, spacing)
     rt = detect_onset(np.r_[x, t], min_segment=min_segment, refine=refine, **kwargs)
     rp = detect_onset(np.r_[x, p], min_segment=min_segment, refine=refine, **kwargs)
     offset = None if rt.onset is None or rp.onset is None else int((rp.onset - rt.onset) * spacing)

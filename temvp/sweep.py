@@ -160,6 +160,25 @@ def _line(r):
     return (f"{r['label']} nf{r['n_f']}_ns{r['n_s']}: epoch {r['epoch']}, val MSE {r['val_mse']:.4g} "
             f"(persistence {r['val_persistence_mse']:.4g})")
 
+# %% ../nbs/09_sweep.ipynb #42d2cc54
+def _shared_config(config):
+    "The `TrainConfig` fields shared by a sweep's runs, checked before any run starts."
+    config = dict(config or {})
+    bad = set(config) & {"label", "n_f", "n_s"}
+    if bad:
+        raise ValueError(f"config sets {sorted(bad)}, which the sweep grid sets per run; pass labels_=, n_f=, n_s=.")
+    TrainConfig("check", n_f=1, n_s=1, **config).model_config()  # bad fields fail here, before any run
+    return config
+
+
+def _in_process(store, todo, *, say):
+    "Train the runs `todo` one after the other in this process; their rows."
+    rows = []
+    for c, d in todo:
+        rows.append(run_one(store, c, d))
+        say(_line(rows[-1]))
+    return rows
+
 # %% ../nbs/09_sweep.ipynb #9fef2d17
 def sweep(store, *, run_root, config=None, labels_=None, n_f=None, n_s=None, short=None, scheduler=None,
           workers=None, timeout=10, progress=True):
@@ -175,12 +194,10 @@ def sweep(store, *, run_root, config=None, labels_=None, n_f=None, n_s=None, sho
         `TrainConfig` fields shared by all runs (preset, epochs, lr, batch_size, device, ...).
     labels_, n_f, n_s, short :
         The grid (see `sweep_grid`).
-    scheduler : str, optional
-        Address of a dask scheduler ("tcp://HOST:PORT"): each run is a task there.
+    scheduler, timeout : str, optional; float
+        Address of a dask scheduler ("tcp://HOST:PORT"): each run is a task there; seconds to wait for it.
     workers : int, optional
         Start a local dask cluster of this many worker processes (each with CPU threads / workers torch threads).
-    timeout : float
-        Seconds to wait for the scheduler.
     progress : bool
         Print one line per run as it ends.
 
@@ -196,11 +213,7 @@ def sweep(store, *, run_root, config=None, labels_=None, n_f=None, n_s=None, sho
         The scheduler cannot be reached (before any run starts).
     """
     store, run_root = check_store(store), Path(run_root)
-    config = dict(config or {})
-    bad = set(config) & {"label", "n_f", "n_s"}
-    if bad:
-        raise ValueError(f"config sets {sorted(bad)}, which the sweep grid sets per run; pass labels_=, n_f=, n_s=.")
-    TrainConfig("check", n_f=1, n_s=1, **config).model_config()  # bad fields fail here, before any run
+    config = _shared_config(config)
     runs, missing = sweep_grid(store, labels_=labels_, n_f=n_f, n_s=n_s, short=short)
     todo, rows = _plan(run_root, config, runs)
     say = print if progress else (lambda *a: None)
@@ -209,7 +222,5 @@ def sweep(store, *, run_root, config=None, labels_=None, n_f=None, n_s=None, sho
     if scheduler or workers:
         rows += _on_dask(store, todo, scheduler=scheduler, workers=workers, timeout=timeout, say=say)
     else:
-        for c, d in todo:
-            rows.append(run_one(store, c, d))
-            say(_line(rows[-1]))
+        rows += _in_process(store, todo, say=say)
     return _in_grid_order(rows, runs)
