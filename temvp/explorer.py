@@ -155,7 +155,8 @@ def _controls(ex, *, width=280):
         pn.widgets.Select.from_param(ex.param.size, name="Video", width=width),
         pn.widgets.Select.from_param(ex.param.metric, name="Metric", options=names, width=width),
         pn.pane.Markdown("**Prediction**", margin=(10, 10, 0, 10)),
-        pn.widgets.RadioButtonGroup.from_param(ex.param.variant, options=variant_options(ex.cube), width=width),
+        pn.widgets.RadioButtonGroup.from_param(ex.param.variant, options=variant_options(ex.cube), width=width,
+                                               orientation="vertical"),  # labels in full, one a line
         pn.widgets.Select.from_param(ex.param.split, name="Split", width=width),
         pn.widgets.Select.from_param(ex.param.epoch, name="Epoch", width=width),
         pn.pane.Markdown("**Strategy** (or click the heat map)", margin=(10, 10, 0, 10)),
