@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import platform
+import resource
 import socket
 import statistics
 import subprocess
@@ -179,9 +180,9 @@ def main(argv=None):
     print(f"CPU: {cpu_info()}; load average before: {os.getloadavg()[0]:.2f}")
     proc, url = serve(store, a.serve_arg, out / "panel.log")
     try:
-        cpu0 = server_cpu(proc.pid)
+        cpu0, b0 = server_cpu(proc.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
         renders, steps_s, failed = asyncio.run(run(url, a.users, a.steps, a.timeout))
-        cpu1 = server_cpu(proc.pid)
+        cpu1, b1 = server_cpu(proc.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
         proc.terminate()
         proc.wait(20)
@@ -193,6 +194,8 @@ def main(argv=None):
         print(f"  frame step with all open: median {statistics.median(steps_s):.2f} s, max {max(steps_s):.2f} s over "
               f"{len(steps_s)} steps (goal: median under 1 s) -> {'met' if statistics.median(steps_s) < 1 else 'NOT met'}")
     print(f"  server CPU: {cpu1 - cpu0:.1f} s in all ({(cpu1 - cpu0) / max(1, a.users):.2f} s per session)")
+    browser = (b1.ru_utime + b1.ru_stime) - (b0.ru_utime + b0.ru_stime)
+    print(f"  browser CPU (Chromium and the playwright driver): {browser:.1f} s in all")
     print(f"  load average after: {os.getloadavg()[0]:.2f}")
     for f in failed:
         print("  FAILED:", f)

@@ -268,6 +268,28 @@ def _check_port(address, port):
                           "pass another port=, or port=0 for a free one.") from None
         return s.getsockname()[1]
 
+# %% ../nbs/18_dashboard.ipynb #935bd22f
+def _host_check(allowed):
+    "A Tornado output transform answering 403 to any request whose Host header is not in `allowed` (host:port)."
+    import tornado.httputil
+    import tornado.web
+    allowed = {h.lower() for h in allowed}
+
+    class HostCheck(tornado.web.OutputTransform):
+        def __init__(self, request):
+            self.ok = request.host.lower() in allowed
+
+        def transform_first_chunk(self, status_code, headers, chunk, finishing):
+            if self.ok:
+                return status_code, headers, chunk
+            body = b"temvp: refused, unknown Host header (the dashboard answers only the address it was started on)\n"
+            return 403, tornado.httputil.HTTPHeaders({"Content-Type": "text/plain; charset=utf-8",
+                                                       "Content-Length": str(len(body))}), body
+
+        def transform_chunk(self, chunk, finishing):
+            return chunk if self.ok else b""
+    return HostCheck
+
 # %% ../nbs/18_dashboard.ipynb #842f3734
 def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=True):
     """Serve the dashboard of `store` with Panel.
@@ -299,8 +321,10 @@ def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=Tr
     """
     store = check_store(store)
     port = _check_port(address, port)
+    hosts = [f"{address}:{port}", f"localhost:{port}"]
+    checks = [] if address in ("0.0.0.0", "::", "") else [_host_check(hosts)]   # any address: no name to check
     server = pn.serve({"temvp": lambda: app(store, cube=cube)}, address=address, port=port, show=show, start=False,
-                      websocket_origin=[f"{address}:{port}", f"localhost:{port}"], title="temvp", verbose=False)
+                      websocket_origin=hosts, title="temvp", verbose=False, transforms=checks)
     server.start()
     logging.getLogger(__name__).info("temvp dashboard of %s at http://%s:%s/temvp", store, address, port)
     if show:
