@@ -37,10 +37,9 @@ class PhyDNetConfig:
         Width and kernel of the physical filter bank F (49 and 7: the 7x7 moments of 49 derivatives).
     convlstm_hidden, convlstm_kernel : tuple of int, int
         Hidden widths of the ConvLSTM layers (the last must equal C); their kernel size.
-    output : {"linear", "sigmoid"}
-        "linear" for normalised frames (temvp's crops); "sigmoid" as the authors' code, frames in [0, 1].
-    branches : {"both", "phycell", "convlstm"}
-        PhyDNet, or one of the single-branch ablations.
+    output, branches : {"linear", "sigmoid"}, {"both", "phycell", "convlstm"}
+        "linear" for normalised frames (temvp's crops), "sigmoid" for frames in [0, 1] (the authors'); PhyDNet or
+        one of the single-branch ablations.
     anchor : {"none", "mean", "last"}
         What the decoder's output is added to: nothing, the mean of the frames seen so far, or the last (see above).
     """
@@ -164,7 +163,7 @@ class Encoder(nn.Module):
             outs.append(x)
         return x, outs
 
-
+# %% ../nbs/07_phydnet.ipynb #3fcf39d5
 class Decoder(nn.Module):
     """The shared decoder D, mirroring the encoder; with `skips`, each block also takes the matching encoder output."""
     def __init__(self, blocks, groups, skips):
@@ -428,12 +427,6 @@ PhyDNet._decode_known = _decode_known
 # %% ../nbs/07_phydnet.ipynb #ca922d73
 def _forward(self, inputs, *, n_out, targets=None, teacher_forcing=False, input_predictions=True):
     """Predict `n_out` frames after `inputs` (B, N_f, 1, H, W); the state starts at zeros on every call.
-
-    The result is that of calling `step` frame by frame, but every frame known in advance (the inputs, and the
-    targets under teacher forcing) goes through the encoders batched, and the decoders run batched over all
-    known steps: only the recurrent cells, and the steps that feed back a prediction, run one by one. The
-    batched passes take `CHUNK_FRAMES` frames (whole steps) at a time: larger ones outgrow the CPU's cache and
-    run slower (about 5% of a training step at batch 8).
 
     Parameters
     ----------
