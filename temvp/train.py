@@ -27,7 +27,7 @@ import xarray as xr
 
 from . import __version__
 from .clips import ClipDataset, clip_frames, clip_span
-from .store import check_store
+from .store import _alive, check_store
 
 log = logging.getLogger(__name__)
 
@@ -484,9 +484,9 @@ def _prepare_run(run_dir, record, *, resume, overwrite):
         if not diff and last.is_file() and not (resume or overwrite):
             raise ValueError(f"run_dir={str(run_dir)!r} already holds this run; pass resume=True (--resume) to continue "
                              "it or overwrite=True (--overwrite) to start again.")
-    elif run_dir.is_dir() and any(run_dir.iterdir()) and not overwrite:
+    elif run_dir.is_dir() and not _only_leftovers(run_dir) and not overwrite:
         raise ValueError(f"run_dir={str(run_dir)!r} exists, is not empty and is not a temvp run; use a new folder "
-                         "or pass overwrite=True.")
+                         "or pass overwrite=True (--overwrite).")
     if overwrite:
         for name in ("config.json", "history.csv", "last.pt"):
             (run_dir / name).unlink(missing_ok=True)
@@ -494,6 +494,20 @@ def _prepare_run(run_dir, record, *, resume, overwrite):
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     _atomic(run_dir / "config.json", lambda p: p.write_text(json.dumps(record, indent=1)))
     return _resume_point(run_dir) if resume else None
+
+# %% ../nbs/08_train.ipynb #0e99d54b
+_STAGING = re.compile(r"^\..+\.tmp-(\d+)-[0-9a-f]+$")
+
+def _only_leftovers(run_dir):
+    "Whether `run_dir` holds only what a killed temvp writer left (removed then): True also for an empty folder."
+    items = list(Path(run_dir).iterdir())
+    staged = [p for p in items if p.is_file() and (m := _STAGING.match(p.name)) and not _alive(int(m.group(1)))]
+    empty_ck = [p for p in items if p.name == "checkpoints" and p.is_dir() and not any(p.iterdir())]
+    if len(staged) + len(empty_ck) != len(items):
+        return False
+    for p in staged:
+        p.unlink(missing_ok=True)
+    return True
 
 # %% ../nbs/08_train.ipynb #233a02b2
 def _resume_point(run_dir):
@@ -771,11 +785,17 @@ def _state(run):
 
 
 def _checkpoint(run):
-    "Save `run` after its epoch (rank 0 only): last.pt, a kept copy every `checkpoint_every` epochs, history.csv."
-    save_checkpoint(run.run_dir / "last.pt", _state(run))
+    """Save `run` after its epoch (rank 0 only): a kept copy every `checkpoint_every` epochs, last.pt, history.csv.
+
+    The kept copy is written first: killed before last.pt, the run resumes from the epoch before and writes the
+    same kept copy again (training is deterministic), so no kept epoch is ever missing."""
+    last = run.run_dir / "last.pt"
     if run.epoch % run.config.checkpoint_every == 0:
-        _atomic(run.run_dir / "checkpoints" / f"epoch_{run.epoch:04d}.pt",
-                lambda p: shutil.copyfile(run.run_dir / "last.pt", p))
+        kept = run.run_dir / "checkpoints" / f"epoch_{run.epoch:04d}.pt"
+        save_checkpoint(kept, _state(run))
+        _atomic(last, lambda p: shutil.copyfile(kept, p))
+    else:
+        save_checkpoint(last, _state(run))
     _write_history(run.run_dir, run.hist)
 
 # %% ../nbs/08_train.ipynb #590ddacb
