@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .clips import STUDY_NF, STUDY_NS
 from .store import create_store, has, read_stage
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,8 @@ class PretrainRecipe:
     dose: tuple = (2000.0, 20000.0)
     optics: tuple = ("uncorrected", "corrected")
     transition: float = 0.6
-    n_f: tuple = (4, 6, 8, 10)
-    n_s: tuple = (1, 2, 3)
+    n_f: tuple = STUDY_NF           # the study's grid (temvp.clips), N_s 1..3 as the sweep
+    n_s: tuple = STUDY_NS[:3]
     model: str = "base"
     steps: int = 3000
     batch_size: int = 8

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .clips import read_clips
+from .clips import STUDY_NF, STUDY_NS, read_clips
 from .store import check_store, labels
 from .train import TrainConfig, load_checkpoint, train
 
 # %% ../nbs/09_sweep.ipynb #5a9911d9
-SWEEP_NF = (4, 6, 8, 10)
-SWEEP_NS = (1, 2, 3)
-SHORT_NF = {"SL": (4, 6)}
+SWEEP_NF = STUDY_NF             # the study's clip grid is the one default; a sweep trains all of its N_f
+SWEEP_NS = STUDY_NS[:3]         # and its first three N_s (the study trained N_s 1..3)
+SHORT_NF = {"SL": STUDY_NF[:2]} # the single-layer video is too short for N_f 8 and 10
 
 
 def sweep_grid(store, *, labels_=None, n_f=None, n_s=None, short=None):
