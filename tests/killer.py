@@ -127,6 +127,8 @@ def _child(case, argv, at, log):
         import traceback
         traceback.print_exc(file=sys.__stderr__)
         rc = 3
+    for f in (sys.stdout, sys.stderr):
+        f.flush()
     os._exit(rc or 0)
 
 
