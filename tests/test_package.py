@@ -115,10 +115,8 @@ def test_wheel_declares_the_extras(wheel):
     assert every <= dev, f"`pip install -e .[dev]` (.ci/setup) must bring every extra: {every - dev} missing"
 
 
-@pytest.mark.xfail(strict=True, reason="temvp.ingest reports a missing rosettasciio as a corrupt file "
-                   "('could not read ... The file may be truncated or corrupt') instead of naming the extra to "
-                   "install (pip install 'temvp[formats]'); see /tmp/coord/h5_bugs.md")
 def test_missing_formats_extra_names_the_fix(tmp_path):
+    "Without rosettasciio, `temvp ingest a.dm3` names the extra to install, not a corrupt file."
     (tmp_path / "a.dm3").write_bytes(b"not a real dm3")
     code = ("import sys; sys.modules['rsciio'] = None; from temvp.cli import main; "
             "sys.exit(main(['ingest', 'a.dm3', '--store', 's.zarr']))")
