@@ -250,8 +250,9 @@ def app(store, *, label=None, cube=None):
     except ValueError as e:  # nothing tracked yet (a live store fills up while it is served): say so on the page
         tuner = pn.pane.Alert(str(e), alert_type="info")
     explorer = metric_explorer(store, cube=cube)
-    live = LiveView(store)
+    live = LiveView(store, active=False)   # looks at the store only while its tab is shown
     tabs = pn.Tabs(("Crop tuner", tuner), ("Metric explorer", explorer), ("Live", live), dynamic=True)
+    tabs.param.watch(lambda e: setattr(live, "active", e.new == 2), "active")
     tmpl = pn.template.FastListTemplate(title=f"temvp · {store.name}", main=[tabs], header_background="#1b4965",
                                         accent_base_color="#ff9f1c")
     tmpl.tuner, tmpl.explorer, tmpl.live = tuner, explorer, live

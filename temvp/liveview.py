@@ -135,6 +135,7 @@ class LiveView(_LiveDrawing, pn.viewable.Viewer):
     "The live tab: the newest frame, the forecast beside the observed crop, the order measure with alerts."
     label = param.Selector(default=None, objects=[], doc="the live video")
     period = param.Integer(default=500, bounds=(100, None), doc="milliseconds between looks at the store")
+    active = param.Boolean(default=True, doc="look at the store periodically (off while the tab is hidden)")
 
     def __init__(self, store, **params):
         super().__init__(**params)
@@ -147,13 +148,22 @@ class LiveView(_LiveDrawing, pn.viewable.Viewer):
         self._tap.add_subscriber(self._tapped)
         self.refresh()
 
+    @param.depends("active", watch=True)
+    def _on_active(self):
+        "Start the periodic look at the store when active (catching up at once), stop it when not."
+        if self.active and self._callback is None:
+            self.refresh()
+            self._callback = pn.state.add_periodic_callback(self.refresh, period=self.period)
+        elif not self.active and self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+
     @param.depends("label", watch=True)
     def _relabel(self):
         self._n = -1
         self._draw()
 
     def __panel__(self):
-        if self._callback is None:
-            self._callback = pn.state.add_periodic_callback(self.refresh, period=self.period)
+        self._on_active()
         return pn.Column(pn.Row(pn.widgets.Select.from_param(self.param.label, name="live video"), self.status),
                          pn.Row(self.frame_pane, pn.Column(self.strip_pane, self.order_pane)))
