@@ -156,13 +156,27 @@ async def run(url, users, steps, timeout):
     return renders, steps_s, failed
 
 
+def _tree(pid):
+    "pid and its descendants (Linux /proc), e.g. the forked processes of `panel serve --num-procs 2`."
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [q for c in (task / "children").read_text().split() for q in _tree(int(c))]
+        except OSError:
+            pass
+    return out
+
+
 def server_cpu(pid):
-    "User + system CPU seconds of a process (Linux /proc)."
-    try:
-        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return float("nan")
+    "User + system CPU seconds of a process and its descendants (Linux /proc)."
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
 
 
 def main(argv=None):

@@ -170,6 +170,8 @@ def _dashboard_parser(sub):
     b.add_argument("--address", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     b.add_argument("--port", type=int, default=5006, help="port (default 5006; 0 picks a free one)")
     b.add_argument("--show", action="store_true", help="open a browser")
+    b.add_argument("--procs", type=int, default=1,
+                   help="server processes (default 1; 2 on a 2-core machine serves several users at once)")
 
 # %% ../nbs/20_cli.ipynb #4fe8eb94
 def _train_options(p):
@@ -437,7 +439,8 @@ def _run_dashboard(args):
     "`temvp dashboard`: serve the store's dashboard until Ctrl-C."
     from temvp.dashboard import serve
     print(f"serving the temvp dashboard of {args.store} on http://{args.address}:{args.port}/temvp (Ctrl-C stops)")
-    serve(args.store, cube=args.cube, address=args.address, port=args.port, show=args.show, block=True)
+    serve(args.store, cube=args.cube, address=args.address, port=args.port, show=args.show, block=True,
+          procs=args.procs)
 
 
 def _run_evaluate(args):

@@ -292,7 +292,7 @@ def _host_check(allowed):
     return HostCheck
 
 # %% ../nbs/18_dashboard.ipynb #842f3734
-def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=True):
+def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=True, procs=1):
     """Serve the dashboard of `store` with Panel.
 
     Parameters
@@ -309,6 +309,9 @@ def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=Tr
         Open a browser.
     block : bool
         Run the server until interrupted; with False, return the started server.
+    procs : int
+        Server processes (forked; Linux and macOS). Each page is served by one of them, so on a machine with
+        several cores more users are served at once (2 on 2 cores). Needs `block`.
 
     Returns
     -------
@@ -321,11 +324,14 @@ def serve(store, *, cube=None, address="127.0.0.1", port=0, show=False, block=Tr
         If the port is already in use.
     """
     store = check_store(store)
+    if int(procs) < 1 or (int(procs) > 1 and not block):
+        raise ValueError(f"procs={procs!r} must be 1, or more with block=True (forked processes serve until stopped).")
     port = _check_port(address, port)
     hosts = [f"{address}:{port}", f"localhost:{port}"]
     checks = [] if address in ("0.0.0.0", "::", "") else [_host_check(hosts)]   # any address: no name to check
     server = pn.serve({"temvp": lambda: app(store, cube=cube)}, address=address, port=port, show=show, start=False,
-                      websocket_origin=hosts, title="temvp", verbose=False, transforms=checks)
+                      websocket_origin=hosts, title="temvp", verbose=False, transforms=checks,
+                      num_procs=int(procs))
     server.start()
     logging.getLogger(__name__).info("temvp dashboard of %s at http://%s:%s/temvp", store, address, port)
     if show:
