@@ -387,27 +387,20 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     max_clips : int, optional
         Without `clips`: evaluate at most this many clips per split, evenly spaced over it (quick evaluations of
         long videos; averages are then over those clips).
-    device, batch_size : str, int
-        Passed to `temvp.train.predict`.
-    chunk : int
-        Clips predicted and scored at a time (memory).
+    device, batch_size, chunk : str, int, int
+        Passed to `temvp.train.predict`; `chunk` clips are predicted and scored at a time (memory).
 
     Returns
     -------
     xr.Dataset
-        ``metrics`` (epoch, split, clip, lead, metric, variant) float32; ``baseline_metrics`` (split, clip, lead, metric,
-        variant, baseline) float32; ``valid`` (split, clip) bool (False: padding, the split has fewer clips);
-        ``start`` and ``is_val`` (split, clip), ``frame`` (split, clip, lead): start frame, validation flag and
-        target frame indices (-1 for padding); with `order`: ``order_input`` (split, clip, input),
-        ``order_target`` (split, clip, lead), ``order_pred`` (epoch, split, clip, lead, variant); ``final_epoch``
-        (the last evaluated epoch) and ``run_dir``; attrs label, n_f, n_s, preset, kind, store, store_fingerprint.
+        ``metrics`` (epoch, split, clip, lead, metric, variant) and ``baseline_metrics`` (split, clip, lead, metric,
+        variant, baseline), NaN-padded, with each clip's ``valid``, ``start``, ``is_val``, ``frame``, the order
+        measures with `order`, ``final_epoch`` and ``run_dir``: each variable's ``description`` says what it holds.
 
     Raises
     ------
-    FileNotFoundError
-        A folder that is not a run, or has no checkpoint.
-    ValueError, IndexError
-        Unknown split, epoch or baseline; clip positions out of range; predictions not shaped like targets.
+    FileNotFoundError, ValueError, IndexError
+        Not a run, or no checkpoint; unknown split, epoch or baseline; clip positions out of range.
     """
     run_dir, cfg, store, chosen, splits = _run_setup(run_dir, store, epochs, splits)
     dev = resolve_device(device)
@@ -665,18 +658,15 @@ def evaluate(store, *, run_root=None, runs=None, out=None, preset=None, kind=Non
         nothing is written.
     preset, kind : str, optional
         Keep only runs of this preset / split kind.
-    ceiling : bool
-        Add the noise ceiling per frame (`noise_ceiling`) of the simulated videos as ``ceiling`` (size, frame_index,
-        metric).
+    ceiling, replace : bool
+        Add the simulated videos' noise ceiling (``ceiling``: size, frame_index, metric); replace a cube at `out`.
     splits, epochs, baselines, save_predictions, order, max_clips, device, batch_size :
         See `evaluate_run`.
-    replace : bool
-        Replace an existing cube at `out`.
     cache : bool
         Keep each run's evaluation in `run_dir/evaluation.zarr` and reuse it while the run's checkpoints, the
         store's crops and the options are unchanged (an interrupted sweep evaluation resumes where it stopped).
     progress : bool
-        Print a line per run and the summary at the end.
+        Log a line per run and the summary at the end.
 
     Returns
     -------
