@@ -37,6 +37,7 @@ def _keyframe(text):
 def build_parser():
     "The `temvp` argument parser with its subcommands."
     p = argparse.ArgumentParser(prog="temvp", description="Forecast the future frames of in-situ TEM videos.")
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error (temvp --debug COMMAND ...)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_demo_parser, _synth_parser, _ingest_parser, _track_parser, _denoise_parser, _clips_parser,
                 _info_parser, _dashboard_parser):
@@ -565,8 +566,16 @@ def main(argv=None):
         _run(args)
     except (ValueError, KeyError, OSError, ImportError) as e:  # OSError: missing files, existing labels, a busy port;
         # ImportError: an optional extra (e.g. temvp[formats]) is not installed
+        if args.debug:
+            raise
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"temvp {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+    except Exception as e:   # not foreseen: one line, and the way to the traceback
+        if args.debug:
+            raise
+        print(f"temvp {args.command}: error: unexpected {type(e).__name__}: {e} (rerun with `temvp --debug "
+              f"{args.command} ...` for the traceback, and please report it)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"temvp {args.command}: interrupted; the store holds only completed stages.", file=sys.stderr)

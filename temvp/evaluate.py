@@ -585,6 +585,8 @@ def _cube_out(out, run_root, *, replace):
     if out is not None and Path(out).exists() and not replace:
         raise FileExistsError(f"out={str(out)!r} already exists; pass replace=True (--replace) to overwrite it, or "
                               "another out=.")
+    if out is not None:
+        _check_replaceable(Path(out))   # before any run is evaluated
     return out
 
 
@@ -611,6 +613,19 @@ def _evaluate_runs(found, skipped, store, kw, *, cache, device, batch_size, say)
         say(f"{label} nf{f}_ns{s}: epochs {ev.epoch.values.tolist()}, {ev.split.values[-1]} (matched, epoch "
             f"{ev.final_epoch.item()}): MSE {float(sm.sel(metric='mse')):.3f}, SSIM {float(sm.sel(metric='ssim')):.3f}")
     return parts, preds
+
+# %% ../nbs/12_evaluate.ipynb #edda45ca
+def _check_replaceable(out):
+    "Raise unless `out` is absent or a metric cube written by temvp (which `replace` may overwrite)."
+    if not out.exists():
+        return
+    try:
+        attrs = json.loads((out / "zarr.json").read_text()).get("attributes", {})
+    except (OSError, ValueError, AttributeError):
+        attrs = {}
+    if "cube_version" not in attrs and "store_fingerprint" not in attrs:
+        raise FileExistsError(f"out={str(out)!r} exists and is not a temvp metric cube; it is never replaced: choose "
+                              "a new path for the cube.")
 
 # %% ../nbs/12_evaluate.ipynb #f37479c1
 FILL = {"valid": False, "start": -1, "frame": -1, "is_val": False, "final_epoch": -1, "run_dir": "",
@@ -737,6 +752,7 @@ def write_cube(cube, out, *, predictions=None, replace=False):
     recover_swap(out)   # an earlier write killed mid-swap: its old cube back first
     if out.exists() and not replace:
         raise FileExistsError(f"out={str(out)!r} already exists; pass replace=True to overwrite it.")
+    _check_replaceable(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         cube, predictions = _strings(cube), {k: _strings(v) for k, v in (predictions or {}).items()}

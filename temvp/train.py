@@ -696,6 +696,11 @@ def _restore(run, path):
     "Continue `run` from checkpoint `path`: weights, optimiser, scheduler, generators, history and epoch."
     import torch
     ck = load_checkpoint(path, model_config=run.mcfg, map_location=run.device)
+    missing = [k for k in ("optimizer", "rng", "history", "epoch") if k not in ck]
+    if missing or not {"generator", "torch"} <= set(ck["rng"] if isinstance(ck["rng"], dict) else ()):
+        raise ValueError(f"checkpoint {str(path)!r} cannot be resumed from: it lacks {', '.join(missing) or 'rng'} "
+                         "(damaged, or not written by temvp.train); resume from a kept one (move "
+                         "checkpoints/epoch_XXXX.pt to last.pt) or start again with --overwrite.")
     run.model.load_state_dict(ck["model"])
     run.opt.load_state_dict(ck["optimizer"])
     if run.sched is not None and ck.get("scheduler"):
@@ -999,6 +1004,11 @@ def _predict_inputs(inputs_or_store, rec, cfg, *, split, n_out):
         x = torch.as_tensor(np.asarray(inputs_or_store, dtype=np.float32))
         x = x[:, :, None] if x.ndim == 4 else x
         coords = {"clip": np.arange(len(x))}
+    bad = ~torch.isfinite(x).flatten(1).all(1)
+    if bool(bad.any()):
+        where = coords["clip"][bad.numpy()][:5].tolist()
+        raise ValueError(f"{int(bad.sum())} of the {len(x)} input clips hold NaN or inf (clips {where}); their frames "
+                         f"are damaged or missing: run `temvp track --label {cfg.label}` again (or pass finite frames).")
     return x, coords
 
 # %% ../nbs/08_train.ipynb #a5c03360

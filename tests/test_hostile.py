@@ -1,7 +1,7 @@
 """Hostile and unusual cases of issue 14 that no other test checked (the audit: /tmp/coord/issue14_cases.md).
 
 Each test makes one case and asserts its outcome: a one-line error naming the fix (exit status 2 from the CLI), or
-the correct result. A case temvp does not handle yet is marked xfail(strict=True), with the bug in its reason.
+the correct result. Every case below is handled.
 All run on CPU in seconds, on the tests' tiny store (tests/tiny.py) or a store made here.
 """
 import json
@@ -73,11 +73,6 @@ def test_predict_out_dot_keeps_the_working_directory(trained, tmp_path, capsys, 
     assert (work / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.xfail(strict=True, reason="DATA LOSS: evaluate.write_cube(out, replace=True) swaps its cube in over "
-                   "whatever folder `out` is (evaluate._cube_out checks only that it exists). Fix: as "
-                   "cli._write_prediction does, replace an existing `out` only when it is a temvp metric cube "
-                   "(its zarr.json carries the cube's attributes, e.g. 'store_fingerprint'); else refuse, naming "
-                   "the path and saying to choose a new one.")
 def test_write_cube_replace_keeps_a_foreign_folder(tmp_path):
     "`evaluate --out X --replace` (case 1) where X is a user's folder: refused, the folder kept."
     from temvp.evaluate import write_cube
@@ -90,8 +85,6 @@ def test_write_cube_replace_keeps_a_foreign_folder(tmp_path):
     assert (foreign / "chapter1.tex").read_text() == "years of work"
 
 
-@pytest.mark.xfail(strict=True, reason="DATA LOSS: `temvp evaluate --out FOLDER --replace` replaces a user's folder "
-                   "with the metric cube (see test_write_cube_replace_keeps_a_foreign_folder).")
 def test_evaluate_out_replace_keeps_a_foreign_folder(trained, tmp_path, capsys):
     "The same through the CLI: `temvp evaluate STORE --runs R --out FOLDER --replace`."
     store, run = copy_run(trained, tmp_path)
@@ -127,10 +120,6 @@ def test_train_refuses_a_missing_crops_chunk(tmp_path, capsys):
     assert not (run / "last.pt").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="SILENTLY WRONG: train.predict reads test clips whose crops chunk is missing "
-                   "(zarr fills NaN) and writes all-NaN forecasts, exit 0. Fix: predict (and models.forecast, "
-                   "evaluate_run) check the input clips are finite, as training does, and raise 'the crops of "
-                   "LABEL hold NaN or inf (clips starting at ...): run `temvp track` again'.")
 def test_predict_refuses_a_missing_crops_chunk(trained, tmp_path, capsys):
     "Case 4: `predict` on a store whose test crops lost a chunk must not write all-NaN forecasts and exit 0."
     store, run = copy_run(trained, tmp_path)
@@ -222,10 +211,6 @@ def test_config_json_of_the_wrong_shape_via_cli(trained, tmp_path, capsys):
     assert code == 2 and "config.json" in line and "not a temvp run record" in line
 
 
-@pytest.mark.xfail(strict=True, reason="RAW TRACEBACK: a crops array shorter than its time coordinate passes "
-                   "read_stage; ClipDataset then fails with IndexError (not caught by cli.main). Fix: read_stage "
-                   "checks that every variable's length on each dimension matches its coordinates and raises "
-                   "'STAGE/LABEL is damaged (crops has 30 frames, time 40): run `temvp track`'.")
 def test_inconsistent_array_shape(tmp_path, capsys):
     "crops whose array is shorter than its time coordinate (metadata edited): a clear error, not a traceback."
     store = make_tiny(tmp_path / "s.zarr")
@@ -240,11 +225,6 @@ def test_inconsistent_array_shape(tmp_path, capsys):
 
 # ---------------------------------------------------------------- Also: vague errors
 
-@pytest.mark.xfail(strict=True, reason="a checkpoint without its 'rng' entry passes load_checkpoint's checks; "
-                   "--resume then fails in train._restore with a bare KeyError the CLI prints as "
-                   "\"temvp train: error: rng\" (no file, no fix). Fix: _check_checkpoint (or _restore) checks the "
-                   "resume entries (optimizer, rng, history) and names the checkpoint and the earlier ones to use; "
-                   "_resume_point would then fall back to the newest intact epoch checkpoint.")
 def test_checkpoint_without_rng_on_resume(trained, tmp_path, capsys):
     import torch
     store, run = copy_run(trained, tmp_path)
@@ -422,14 +402,22 @@ def test_sweep_cluster_binds_locally_without_a_dashboard(monkeypatch):
 
 # ---------------------------------------------------------------- 6: every error a clear one, --debug shows it
 
-@pytest.mark.xfail(strict=True, reason="the CLI has no --debug option (issue 14, 'What to build' 6: '--debug shows "
-                   "them'); main() also turns only ValueError/KeyError/OSError/ImportError into one line, so any "
-                   "other exception (RuntimeError, TypeError, a zarr error) still ends in a raw traceback. Fix: "
-                   "a top-level --debug flag; without it main() catches Exception, prints one line naming the type "
-                   "and message, and says to rerun with --debug for the traceback.")
-def test_debug_flag_exists(tmp_path, capsys):
-    try:
-        code = main(["--debug", "info", str(tmp_path / "nope.zarr")])
-    except SystemExit as e:
-        pytest.fail(f"--debug is not an option (argparse exit {e.code})")
+def test_debug_shows_the_traceback(tmp_path, capsys):
+    "Without --debug an error is one line (exit 2); with --debug the exception itself propagates, traceback and all."
+    code, err = cli(capsys, "info", tmp_path / "nope.zarr")
     assert code == 2
+    one_line_error(err, "info")
+    with pytest.raises(FileNotFoundError):
+        main(["--debug", "info", str(tmp_path / "nope.zarr")])
+
+
+def test_unexpected_error_is_one_line(tmp_path, capsys, monkeypatch):
+    "An error nobody foresaw (here a RuntimeError) is still one line, naming its type and --debug."
+    import temvp.cli as c
+
+    def boom(args):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(c, "_run", boom)
+    code, err = cli(capsys, "info", tmp_path)
+    line = one_line_error(err, "info")
+    assert code == 2 and "RuntimeError: boom" in line and "--debug" in line
