@@ -142,17 +142,19 @@ def _frame_pane(tuner):
 
 
 def _plots(tuner):
-    "The frame, the crop and the clip counts beside it, the track below."
+    "The frame and the crop beside it; below, tabs with the track and the clip counts."
     on = lambda *names: [hv.streams.Params(tuner, list(names))]
     crop = pn.pane.HoloViews(hv.DynamicMap(tuner.crop_view, streams=on("frame", "revision")), linked_axes=False)
     clips = pn.pane.HoloViews(hv.DynamicMap(tuner.clips_view, streams=on("revision")), linked_axes=False, width=420)
     track = (hv.DynamicMap(tuner.track_view, streams=on("revision"))
              * hv.DynamicMap(tuner.cursor_view, streams=on("frame"))).opts(
         width=1000, height=300, legend_position="right", show_grid=True, title="window centre")
-    # the crop in a Row of its own: in one Column with the clip counts, Bokeh aligned its frame with the counts'
-    # y axis (60 px in) and cut the square crop to 200 px wide
-    return pn.Column(pn.Row(_frame_pane(tuner), pn.Column(pn.Row(crop), clips)),
-                     pn.pane.HoloViews(track, linked_axes=False), sizing_mode="stretch_width")
+    # the crop in a Row of its own (in one Column with another plot, Bokeh aligned its frame with that plot's y
+    # axis and cut the square crop to 200 px wide); the track and the clip counts share tabs below, drawn when
+    # shown: every plot drawn at first costs each new page ~0.1-0.2 s of server time (ten users at once)
+    below = pn.Tabs(("Window centre against frame", pn.pane.HoloViews(track, linked_axes=False)),
+                    ("Clean clips per strategy", clips), dynamic=True)
+    return pn.Column(pn.Row(_frame_pane(tuner), pn.Row(crop)), below, sizing_mode="stretch_width")
 
 # %% ../nbs/18_dashboard.ipynb #8ce79e8d
 def _buttons(tuner, *, width=280):
