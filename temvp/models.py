@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .train import (bundled_path, forecast_frames, load_checkpoint, load_model, resolve_device, store_clips,
-                         use_bf16, _memory_format)
+from .train import (bundled_path, finite_clips, forecast_frames, load_checkpoint, load_model, resolve_device,
+                         store_clips, use_bf16, _memory_format)
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,10 @@ def _forecast_inputs(store, label, *, n_f, n_s, split, kind, n_out):
     except (KeyError, FileNotFoundError, ValueError):
         have_table = False
     if split == "all" and not have_table:
-        return _every_clip(store, label, n_f=n_f, n_s=n_s, n_out=n_out)
-    return store_clips(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, n_out=n_out)
+        x, coords = _every_clip(store, label, n_f=n_f, n_s=n_s, n_out=n_out)
+    else:
+        x, coords = store_clips(store, label, n_f=n_f, n_s=n_s, split=split, kind=kind, n_out=n_out)
+    return finite_clips(x, coords, label), coords
 
 # %% ../nbs/08b_models.ipynb #5604af45
 def forecast(store, label, *, n_f, n_s, model="base", split="all", kind="random", n_out=None, batch_size=16,

@@ -6,7 +6,8 @@
 __all__ = ['log', 'CHECKPOINT_FORMAT', 'RUNTIME_FIELDS', 'HISTORY_COLUMNS', 'TrainConfig', 'resolve_device', 'cpu_features',
            'native_bf16', 'use_bf16', 'split_validation', 'save_checkpoint', 'load_checkpoint', 'check_compatible',
            'bundled_path', 'init_checkpoint', 'init_state', 'forecast_loss', 'dihedral', 'lr_at', 'read_run',
-           'read_history', 'trained_clips', 'train', 'load_model', 'store_clips', 'forecast_frames', 'predict']
+           'read_history', 'trained_clips', 'train', 'load_model', 'store_clips', 'forecast_frames', 'finite_clips',
+           'predict']
 
 # %% ../nbs/08_train.ipynb #459e67ec
 import json
@@ -1004,12 +1005,19 @@ def _predict_inputs(inputs_or_store, rec, cfg, *, split, n_out):
         x = torch.as_tensor(np.asarray(inputs_or_store, dtype=np.float32))
         x = x[:, :, None] if x.ndim == 4 else x
         coords = {"clip": np.arange(len(x))}
+    return finite_clips(x, coords, cfg.label), coords
+
+# %% ../nbs/08_train.ipynb #d88d56fc
+def finite_clips(x, coords, label):
+    "Return the input clips `x` (a tensor, clip first) unless some hold NaN or inf: then a ValueError with the fix."
+    import torch
     bad = ~torch.isfinite(x).flatten(1).all(1)
     if bool(bad.any()):
-        where = coords["clip"][bad.numpy()][:5].tolist()
-        raise ValueError(f"{int(bad.sum())} of the {len(x)} input clips hold NaN or inf (clips {where}); their frames "
-                         f"are damaged or missing: run `temvp track --label {cfg.label}` again (or pass finite frames).")
-    return x, coords
+        where = np.asarray(coords["clip"])[bad.numpy()][:5].tolist()
+        raise ValueError(f"{int(bad.sum())} of the {len(x)} input clips of {label!r} hold NaN or inf (clips {where}); "
+                         f"their frames are damaged or missing: run `temvp track --label {label}` again (or pass "
+                         "finite frames).")
+    return x
 
 # %% ../nbs/08_train.ipynb #a5c03360
 def predict(run_dir, inputs_or_store=None, *, split="test", checkpoint="last", n_out=None, batch_size=16,
