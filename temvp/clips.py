@@ -277,6 +277,7 @@ def _check_clip_store(store, label, inputs):
     if not (check_store(store) / "crops" / label / "crops" / "zarr.json").is_file():
         raise ValueError(f"store {str(store)!r} has no crops array for {label!r} (missing or damaged); run "
                          f"`temvp track --label {label}` to rebuild it.")
+    read_stage(store, "crops", label)   # the items read the array directly: its shape checked against the group's
     if inputs == "denoised":
         check_denoised(store, label)
 

@@ -234,20 +234,23 @@ def _run_setup(run_dir, store, epochs, splits):
     return run_dir, cfg, store, chosen, splits
 
 
-def _run_videos(store, cfg, order, clean):
+def _run_videos(store, cfg, order):
     """The video of run config `cfg` as float32 (time, y, x): "video" (the crops: targets and baselines), "model"
     (the model's inputs: the denoised crops for a run trained on them), "clean" (the denoised targets or None);
     and "order" (bool, "auto" resolved), "pixel_size" and "video_order" (the measure per frame, or None)."""
     crops = read_stage(store, "crops", cfg.label)["crops"]
     video = crops.values.astype(np.float32)
-    # a run trained on denoised inputs forecasts from them; its baselines keep the raw crops (same targets)
-    if getattr(cfg, "inputs", "crops") == "denoised":
-        check_denoised(store, cfg.label)   # never the denoised crops of an older track
-    model_video = (read_stage(store, "denoised", cfg.label)["denoised"].values.astype(np.float32)
-                   if getattr(cfg, "inputs", "crops") == "denoised" else video)
+    # a run trained on denoised inputs forecasts from them (never from those of an older track: refused); its
+    # baselines keep the raw crops (same targets). The denoised crops are read once, also as the "denoised" targets
+    on_denoised = getattr(cfg, "inputs", "crops") == "denoised"
+    if on_denoised:
+        check_denoised(store, cfg.label)
+    clean = _denoised_targets(store, cfg.label)
+    model_video = clean if on_denoised else video
+    pixel_size = _pixel_size(store, cfg.label)
     if order == "auto":
-        order = _order_resolves(video, pixel_size=_pixel_size(store, cfg.label))
-    pixel_size = _pixel_size(store, cfg.label) if order else None
+        order = _order_resolves(video, pixel_size=pixel_size)
+    pixel_size = pixel_size if order else None
     video_order = _order(video, pixel_size) if order else None
     return {"video": video, "model": model_video, "clean": clean, "order": order, "pixel_size": pixel_size,
             "video_order": video_order}
@@ -404,7 +407,7 @@ def evaluate_run(run_dir, *, store=None, splits=("train", "test"), epochs="all",
     """
     run_dir, cfg, store, chosen, splits = _run_setup(run_dir, store, epochs, splits)
     dev = resolve_device(device)
-    v = _run_videos(store, cfg, order, clean=_denoised_targets(store, cfg.label))  # "denoised" variant's targets
+    v = _run_videos(store, cfg, order)
     per = {split: _split_clips(run_dir, store, cfg, split, v, clips, max_clips) for split in splits}
     a = _empty_run_arrays(per, len(chosen), len(splits), cfg.n_f, len(baselines))
     saved = []

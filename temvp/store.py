@@ -143,6 +143,15 @@ def _alive(pid):
         return True
     return True
 
+# %% ../nbs/02_store.ipynb #5f67d380
+def _settle(leftover, kind, dest, what):
+    "Put a dead writer's old version back at `dest` if nothing took its place, else delete the leftover; the message."
+    if kind == "old" and not dest.exists() and dest.parent.is_dir():
+        os.replace(leftover, dest)
+        return f"restored {what} (a write was killed mid-swap)"
+    shutil.rmtree(leftover, ignore_errors=True)
+    return f"removed {leftover.name} (left by a killed writer)"
+
 # %% ../nbs/02_store.ipynb #6c5ad01e
 def recover(store):
     """Finish or undo writes of the store that a killed process left half done; returns what it did.
@@ -155,17 +164,8 @@ def recover(store):
     >>> # recover("study.zarr") -> ["restored crops/2nm (a write was killed mid-swap)", ...]
     """
     store = Path(store)
-    done = []
-    for p, stage, label, kind, pid in _leftovers(store):
-        if _alive(pid):
-            continue
-        dest = store / stage / label
-        if kind == "old" and not dest.exists() and (store / stage).is_dir():
-            os.replace(p, dest)
-            done.append(f"restored {stage}/{label} (a write was killed mid-swap)")
-        else:
-            shutil.rmtree(p, ignore_errors=True)
-            done.append(f"removed {p.name} (left by a killed writer)")
+    done = [_settle(p, kind, store / stage / label, f"{stage}/{label}")
+            for p, stage, label, kind, pid in _leftovers(store) if not _alive(pid)]
     for msg in done:
         log.warning("store %s: %s", store, msg)
     return done
@@ -233,16 +233,8 @@ def recover_swap(dest):
     --------
     >>> # recover_swap("runs/metrics.zarr") -> ["restored metrics.zarr (a write was killed mid-swap)"]
     """
-    dest, done = Path(dest), []
-    for p, kind, pid in _swap_leftovers(dest):
-        if _alive(pid):
-            continue
-        if kind == "old" and not dest.exists():
-            os.replace(p, dest)
-            done.append(f"restored {dest.name} (a write was killed mid-swap)")
-        else:
-            shutil.rmtree(p, ignore_errors=True)
-            done.append(f"removed {p.name} (left by a killed writer)")
+    dest = Path(dest)
+    done = [_settle(p, kind, dest, dest.name) for p, kind, pid in _swap_leftovers(dest) if not _alive(pid)]
     for msg in done:
         log.warning("%s: %s", dest.parent, msg)
     return done

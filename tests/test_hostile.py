@@ -219,8 +219,8 @@ def test_inconsistent_array_shape(tmp_path, capsys):
     m["shape"][0] = 30                     # the time coordinate still has 40 entries
     meta.write_text(json.dumps(m))
     code, err = cli(capsys, "train", store, "--label", "v", *TRAIN, "--epochs", "1", "--run-dir", tmp_path / "r")
-    assert code == 2
-    one_line_error(err, "train")
+    line = one_line_error(err, "train")
+    assert code == 2 and "crops/v" in line and "damaged" in line and "temvp track" in line
 
 
 # ---------------------------------------------------------------- Also: vague errors
